@@ -1,0 +1,1 @@
+"""The properties of nnlaws: strategies, tolerances, the audit plugin and the theorems."""
