@@ -23,16 +23,27 @@ import pytest
 
 from properties.catalogue import WrongImplementation, all_wrong_implementations
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = all_wrong_implementations()
 
 
 def run_audit(*options: str) -> subprocess.CompletedProcess[str]:
     """Run ``pytest OPTIONS`` on the suite in a fresh interpreter, as a user would."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     command = [
-        sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-        "--hypothesis-profile=catalogue", "--benchmark-disable", *options,
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-x",
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-profile=catalogue",
+        "--benchmark-disable",
+        *options,
     ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
