@@ -192,16 +192,14 @@ def _empty_config(
     max_dilation: int,
 ) -> ConvConfig:
     which = draw(st.sampled_from(["W", "H", "both"]), label="empty along")
-    empty = _empty_axis(max_kernel=max_kernel, max_stride=max_stride, max_dilation=max_dilation)
-    valid = _axis(
-        max_kernel=max_kernel,
-        max_stride=max_stride,
-        max_padding=max_kernel,
-        max_dilation=max_dilation,
-        max_extra=3,
-    )
-    w_axis = draw((empty if which != "H" else valid), label="W axis")
-    h_axis = draw((empty if which != "W" else valid), label="H axis")
+
+    def axis(name: str, is_empty: bool) -> st.SearchStrategy[tuple[int, int, int, int, int]]:
+        if is_empty:
+            return _empty_axis(name, max_kernel, max_stride, max_dilation)
+        return _axis(name, max_kernel, max_stride, max_kernel, max_dilation, 3)
+
+    w_axis = draw(axis("W", which != "H"), label="W axis")
+    h_axis = draw(axis("H", which != "W"), label="H axis")
     return _config(
         draw(st.integers(1, max_batch), label="B"),
         draw(st.integers(1, max_channels), label="C_in"),
