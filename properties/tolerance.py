@@ -92,3 +92,43 @@ def directional_difference(
     estimate = _central(loss, x, v, h)
     richardson = abs(estimate - _central(loss, x, v, 2.0 * h))
     return DirectionalDifference(estimate, richardson + 2.0 * EPS * rounding_scale / h)
+
+
+# --- Convolution (Problem 1) -------------------------------------------------------
+
+
+def gamma(n: int) -> float:
+    """Higham's ``gamma_n = n u / (1 - n u)`` with unit roundoff ``u = EPS / 2``.
+
+    A float64 sum of ``n`` products, in ANY order (BLAS blocking, FMA, pairwise or
+    recursive), differs from the exact sum by at most ``gamma_n * sum |products|``
+    (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., eq. 3.5), as long
+    as nothing overflows or underflows. Terms that are exact zeros (padding, the holes of
+    a dilated kernel) add no rounding, so ``n`` counts the nonzero terms at most.
+    """
+    nu = n * EPS / 2
+    if not 0 <= nu < 1:
+        raise ValueError(f"n: gamma_n needs 0 <= n u < 1, got n = {n}")
+    return nu / (1 - nu)
+
+
+def dot_product_tol(abs_sum: ArrayLike, K: int) -> np.ndarray:
+    """Bound on the error of one computed sum of ``K`` products, given ``sum |products|``.
+
+    ``gamma_K * sum |x_i w_i|``. ``abs_sum`` is itself computed in float64; as a sum of
+    non-negative terms it is below the exact one by a factor at most ``1 - gamma_K``,
+    hence the division. A Conv2D output entry is such a sum with ``K = k1 k2 C_in``
+    products, plus one more term when a bias is added (``K + 1``, with ``|b|`` in
+    ``abs_sum``); the strategies exclude subnormals and keep ``|values| <= 1e3``, so no
+    underflow or overflow term is needed.
+    """
+    g = gamma(K)
+    return g * np.asarray(abs_sum, dtype=np.float64) / (1 - g)
+
+
+def conv_difference_tol(abs_sum: ArrayLike, K: int) -> np.ndarray:
+    """Allowed difference of two computations of the same sum of ``K`` products.
+
+    Twice ``dot_product_tol``: each computation is within it of the exact value.
+    """
+    return 2 * dot_product_tol(abs_sum, K)
