@@ -7,8 +7,8 @@ kernel sizes, strides and dilations >= 1 and paddings >= 0. Its output
 
     y[b, i, j, o] = bias[o] + sum_{u, v, c} xpad[b, s1 i + d1 u, s2 j + d2 v, c] w[u, v, c, o]
 
-(u < k1, v < k2, c < C_in; cross-correlation of the zero-padded input xpad) is defined at every (i, j) whose dilated
-window fits inside xpad, and has shape (B, W', H', C_out) with
+(u < k1, v < k2, c < C_in: the cross-correlation of the zero-padded input xpad) is
+defined at every (i, j) whose dilated window fits inside xpad, and has shape (B, W', H', C_out) with
 
     W' = floor((W + 2 p1 - d1 (k1 - 1) - 1) / s1) + 1,
     H' = floor((H + 2 p2 - d2 (k2 - 1) - 1) / s2) + 1,
