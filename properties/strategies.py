@@ -154,14 +154,19 @@ def conv_configs(
         max_extra=(max_extra, 0),
     )
     limits = (max_kernel, max_stride, max_padding, max_dilation, max_extra)
-    return st.builds(
-        _config,
-        st.integers(1, max_batch),
-        st.integers(1, max_channels),
-        st.integers(1, max_channels),
-        _axis("W", *limits),
-        _axis("H", *limits),
-    )
+
+    @st.composite
+    def configs(draw: st.DrawFn) -> ConvConfig:
+        # composite rather than builds: failures then print ConvConfig(B=..., W=...).
+        return _config(
+            draw(st.integers(1, max_batch), label="B"),
+            draw(st.integers(1, max_channels), label="C_in"),
+            draw(st.integers(1, max_channels), label="C_out"),
+            draw(_axis("W", *limits), label="W axis"),
+            draw(_axis("H", *limits), label="H axis"),
+        )
+
+    return configs()
 
 
 @st.composite

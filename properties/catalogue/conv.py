@@ -33,7 +33,7 @@ def shape_ceil(
     sizes = [
         math.ceil((n + 2 * p - d * (k - 1) - 1) / s) + 1
         for n, k, s, p, d in zip(
-            input_shape[1:3], kernel_size, stride, padding, dilation, strict=False
+            input_shape[1:3], kernel_size, stride, padding, dilation, strict=True
         )
     ]
     return _shape(input_shape, out_channels, sizes)
@@ -46,7 +46,7 @@ def shape_no_plus_one(
     sizes = [
         (n + 2 * p - d * (k - 1) - 1) // s
         for n, k, s, p, d in zip(
-            input_shape[1:3], kernel_size, stride, padding, dilation, strict=False
+            input_shape[1:3], kernel_size, stride, padding, dilation, strict=True
         )
     ]
     return _shape(input_shape, out_channels, sizes)
@@ -59,7 +59,7 @@ def shape_padding_once(
     sizes = [
         (n + p - d * (k - 1) - 1) // s + 1
         for n, k, s, p, d in zip(
-            input_shape[1:3], kernel_size, stride, padding, dilation, strict=False
+            input_shape[1:3], kernel_size, stride, padding, dilation, strict=True
         )
     ]
     return _shape(input_shape, out_channels, sizes)
@@ -89,7 +89,7 @@ def shape_ignores_dilation(
     """The undilated formula floor((n + 2p - k)/s) + 1 whatever the dilation."""
     sizes = [
         (n + 2 * p - k) // s + 1
-        for n, k, s, p in zip(input_shape[1:3], kernel_size, stride, padding, strict=False)
+        for n, k, s, p in zip(input_shape[1:3], kernel_size, stride, padding, strict=True)
     ]
     return _shape(input_shape, out_channels, sizes)
 
@@ -101,7 +101,7 @@ def shape_dilation_times_kernel(
     sizes = [
         (n + 2 * p - d * k) // s + 1
         for n, k, s, p, d in zip(
-            input_shape[1:3], kernel_size, stride, padding, dilation, strict=False
+            input_shape[1:3], kernel_size, stride, padding, dilation, strict=True
         )
     ]
     return _shape(input_shape, out_channels, sizes)
@@ -114,7 +114,7 @@ def shape_no_empty_check(
     sizes = [
         (n + 2 * p - d * (k - 1) - 1) // s + 1
         for n, k, s, p, d in zip(
-            input_shape[1:3], kernel_size, stride, padding, dilation, strict=False
+            input_shape[1:3], kernel_size, stride, padding, dilation, strict=True
         )
     ]
     return (input_shape[0], *sizes, out_channels)
@@ -136,10 +136,10 @@ def conv_ignores_dilation(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=
 def conv_stride_ignored_in_values(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
     """Right output shape, but the values are the top-left corner of the stride-1 output."""
     y = _conv2d(x, w, b, (1, 1), padding, dilation)
-    span = [d * (k - 1) + 1 for k, d in zip(w.shape[:2], dilation, strict=False)]
+    span = [d * (k - 1) + 1 for k, d in zip(w.shape[:2], dilation, strict=True)]
     W_out, H_out = (
         (n + 2 * p - sp) // s + 1
-        for n, p, sp, s in zip(x.shape[1:3], padding, span, stride, strict=False)
+        for n, p, sp, s in zip(x.shape[1:3], padding, span, stride, strict=True)
     )
     return y[:, :W_out, :H_out]
 
