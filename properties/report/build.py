@@ -27,21 +27,23 @@ import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from properties.errata import ERRATUM_PROPERTY
 
-#: the test module attribute naming the finite-difference step of a gradient check
-STEP_ATTRIBUTE = "FD_STEP"
-#: theorem modules whose gradient checks the step-size plot reproduces, by reference module
-GRADIENT_MODULES = {
-    "reference.batchnorm": "properties.test_batchnorm",
-    "reference.softmax": "properties.test_cross_entropy",
+#: for the step-size plot: reference module -> (theorem module, attributes naming its
+#: fixed finite-difference step, first found wins). A module choosing h per example has
+#: none: the page then says so.
+GRADIENT_MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "reference.batchnorm": ("properties.test_batchnorm", ("FD_STEP", "STEP_X")),
+    "reference.softmax": ("properties.test_cross_entropy", ("FD_STEP", "STEP")),
 }
 #: parameter names taken as the problem size of a benchmark (else extra_info["size"])
 SIZE_PARAMS = ("size", "n", "m", "N", "B")
+#: parameter names that choose the implementation rather than the case measured
+IMPLEMENTATION_PARAMS = ("impl", "implementation", "method", "variant", "func", "fn", "baseline")
 
 
 # --- reading the inputs ------------------------------------------------------------
@@ -158,67 +160,70 @@ class Bench:
 
     group: str
     name: str
-    label: str  # name without the size parameter: the implementation
+    label: str  # the implementation: function name plus implementation parameters
+    case: str  # what is measured: the other parameters ("" when not parametrized)
     size: float | None
     median: float
     mean: float
     stddev: float
     rounds: int
-    ratio: float = 1.0  # median / fastest median of its group at its size
+    ratio: float = 1.0  # median / the fastest median of the same group and case
 
     @property
     def is_reference(self) -> bool:
         """A benchmark of the reference implementation (by its name)."""
-        return "reference" in self.name or "_ref" in self.name
+        return "reference" in self.name
 
 
-def _size(entry: dict[str, Any]) -> tuple[float | None, str | None]:
-    """The problem size of a benchmark and the parameter it came from."""
+def _size(entry: dict[str, Any]) -> float | None:
+    """The problem size: ``extra_info["size"]``, a size-named or the only numeric param."""
     extra = entry.get("extra_info") or {}
     if isinstance(extra.get("size"), int | float):
-        return float(extra["size"]), None
+        return float(extra["size"])
     params = entry.get("params") or {}
     numeric = {
         k: v for k, v in params.items() if isinstance(v, int | float) and not isinstance(v, bool)
     }
     for name in SIZE_PARAMS:
         if name in numeric:
-            return float(numeric[name]), name
-    if len(numeric) == 1:
-        name, value = next(iter(numeric.items()))
-        return float(value), name
-    return None, None
+            return float(numeric[name])
+    return float(next(iter(numeric.values()))) if len(numeric) == 1 else None
 
 
 def read_benchmarks(path: Path) -> list[Bench]:
-    """Benchmarks with their ratio to the fastest of the same group and size."""
-    data = load_json(path) or {}
+    """Benchmarks with their ratio to the fastest of the same group and case.
+
+    Parameters named in ``IMPLEMENTATION_PARAMS`` say which implementation runs; every
+    other parameter (and ``extra_info["size"]``) says what is measured, so only
+    benchmarks of the same group measuring the same case are compared.
+    """
     raw = []
-    for entry in data.get("benchmarks", []):
-        size, param = _size(entry)
-        name = entry["name"]
-        label = name
-        if size is not None and "[" in name:
-            rest = [f"{k}={v}" for k, v in (entry.get("params") or {}).items() if k != param]
-            label = name.split("[")[0] + (f"[{','.join(rest)}]" if rest else "")
+    for entry in (load_json(path) or {}).get("benchmarks", []):
+        params = entry.get("params") or {}
+        impl = [f"{k}={v}" for k, v in params.items() if k in IMPLEMENTATION_PARAMS]
+        case = [f"{k}={v}" for k, v in params.items() if k not in IMPLEMENTATION_PARAMS]
+        size = _size(entry)
+        if size is not None and not case:
+            case = [f"size={size:g}"]
+        base = entry["name"].split("[")[0]
         stats = entry["stats"]
         raw.append(
             Bench(
-                entry.get("group") or "(no group)",
-                name,
-                label,
-                size,
-                float(stats["median"]),
-                float(stats["mean"]),
-                float(stats["stddev"]),
-                int(stats["rounds"]),
+                group=entry.get("group") or "(no group)",
+                name=entry["name"],
+                label=base + (f"[{','.join(impl)}]" if impl else ""),
+                case=",".join(case),
+                size=size,
+                median=float(stats["median"]),
+                mean=float(stats["mean"]),
+                stddev=float(stats["stddev"]),
+                rounds=int(stats["rounds"]),
             )
         )
-    fastest: dict[tuple[str, float | None], float] = {}
+    fastest: dict[tuple[str, str], float] = {}
     for b in raw:
-        key = (b.group, b.size)
-        fastest[key] = min(fastest.get(key, b.median), b.median)
-    return [Bench(**{**b.__dict__, "ratio": b.median / fastest[(b.group, b.size)]}) for b in raw]
+        fastest[b.group, b.case] = min(fastest.get((b.group, b.case), b.median), b.median)
+    return [replace(b, ratio=b.median / fastest[b.group, b.case]) for b in raw]
 
 
 # --- the figures -------------------------------------------------------------------
@@ -232,20 +237,21 @@ def module_exists(name: str) -> bool:
         return False
 
 
-def suite_step(test_module: str) -> tuple[float | None, str]:
-    """The finite-difference step a theorem module exposes as ``FD_STEP``, with a note."""
+def suite_step(test_module: str, names: tuple[str, ...]) -> tuple[float | None, str]:
+    """The fixed finite-difference step a theorem module exposes, with a note for the page."""
     if not module_exists(test_module):
-        return None, f"{test_module} does not exist yet: the suite's step is not marked."
+        return None, f"{test_module} does not exist yet: no suite step to mark."
     try:
         module = importlib.import_module(test_module)
     except Exception as error:  # shown on the page: a broken module must not stop the report
         return None, f"{test_module} failed to import ({type(error).__name__}: {error})."
-    step = getattr(module, STEP_ATTRIBUTE, None)
-    if isinstance(step, int | float):
-        return float(step), f"{test_module}.{STEP_ATTRIBUTE} = {step:.3g}."
-    return (
-        None,
-        f"{test_module} defines no numeric {STEP_ATTRIBUTE}: the suite's step is not marked.",
+    for name in names:
+        step = getattr(module, name, None)
+        if isinstance(step, int | float):
+            return float(step), f"Dotted line: the suite's step {test_module}.{name} = {step:.3g}."
+    return None, (
+        f"{test_module} defines none of {', '.join(names)} (it may choose h per example): "
+        "no suite step to mark."
     )
 
 
@@ -281,7 +287,7 @@ def special_figures() -> list[Figure]:
     if module_exists("reference.batchnorm"):
         from reference.batchnorm import batchnorm_backward, batchnorm_forward
 
-        step, note = suite_step(GRADIENT_MODULES["reference.batchnorm"])
+        step, note = suite_step(*GRADIENT_MODULES["reference.batchnorm"])
         cases.append(plots.batchnorm_case(batchnorm_forward, batchnorm_backward, step))
         grad.notes.append(note)
     else:
@@ -289,7 +295,7 @@ def special_figures() -> list[Figure]:
     if module_exists("reference.softmax"):
         from reference.softmax import cross_entropy, cross_entropy_grad
 
-        step, note = suite_step(GRADIENT_MODULES["reference.softmax"])
+        step, note = suite_step(*GRADIENT_MODULES["reference.softmax"])
         cases.append(plots.cross_entropy_case(cross_entropy, cross_entropy_grad, step))
         grad.notes.append(note)
     else:
@@ -320,7 +326,7 @@ def benchmark_figures(benches: list[Bench]) -> list[Figure]:
     figures = []
     for group, members in sorted(groups.items()):
         points = [
-            plots.BenchPoint(b.name, b.label, b.size, b.median, b.ratio, b.is_reference)
+            plots.BenchPoint(b.name, b.label, b.case, b.size, b.median, b.ratio, b.is_reference)
             for b in members
         ]
         figures.append(Figure(f"{group}: each benchmark", plots.benchmark_bars(group, points)))

@@ -36,10 +36,11 @@ class BenchPoint(NamedTuple):
     """One benchmark measurement as the plots need it."""
 
     name: str  # the benchmark's full name
-    label: str  # the implementation: name without the size parameter
+    label: str  # the implementation: name without the case parameters
+    case: str  # what is measured (benchmarks of one case are compared)
     size: float | None  # problem size, when the benchmark declares one
     median: float  # seconds
-    ratio: float  # median / fastest median of its group at its size
+    ratio: float  # median / fastest median of its group and case
     is_reference: bool
 
 
@@ -48,7 +49,7 @@ REFERENCE_COLOUR, BASELINE_COLOUR = "#1f6feb", "#8c959f"
 
 def benchmark_bars(group: str, points: Sequence[BenchPoint]) -> str:
     """Horizontal bars of median time per benchmark (log scale), annotated with its ratio."""
-    ordered = sorted(points, key=lambda p: (p.size or 0.0, p.median))
+    ordered = sorted(points, key=lambda p: (p.size or 0.0, p.case, p.median))
     fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(ordered) + 1.1))
     colours = [REFERENCE_COLOUR if p.is_reference else BASELINE_COLOUR for p in ordered]
     ax.barh(range(len(ordered)), [p.median for p in ordered], color=colours)
@@ -162,10 +163,15 @@ class GradientCase(NamedTuple):
 def batchnorm_case(
     forward: Callable[..., Any], backward: Callable[..., Any], step: float | None
 ) -> GradientCase:
-    """l(x) = sum(dy * batchnorm_forward(x)) along a random direction (m = 8, d = 3)."""
+    """l(x) = sum(dy * batchnorm_forward(x)) along v scaled per feature by s (m = 8, d = 3).
+
+    As in ``test_batchnorm``: ``s = sqrt(var(x) + eps)`` is the length over which l bends,
+    so the step is a fraction of it and ``STEP_X`` is comparable with the plotted h.
+    """
     rng = np.random.default_rng(7)
-    x, dy, v = (rng.standard_normal((8, 3)) for _ in range(3))
+    x, dy = rng.standard_normal((8, 3)), rng.standard_normal((8, 3))
     gamma, beta = rng.uniform(0.5, 2.0, 3), rng.standard_normal(3)
+    v = rng.standard_normal((8, 3)) * np.sqrt(x.var(axis=0) + 1e-5)
 
     def loss(z: np.ndarray) -> float:
         return float(np.sum(dy * np.asarray(forward(z, gamma, beta))))

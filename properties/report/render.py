@@ -61,6 +61,11 @@ def bench_time(value: float) -> str:
     return f"{value / 1e-9:.3g} ns"
 
 
+def bench_order(b: Bench) -> tuple[str, float, str, float]:
+    """Benchmarks by group, then size, then case, fastest first."""
+    return (b.group, b.size or 0.0, b.case, b.median)
+
+
 def pre(text: str, cls: str = "") -> str:
     """Preformatted, escaped text (nothing for an empty string)."""
     return f'<pre class="{cls}">{escape(text)}</pre>' if text else ""
@@ -147,18 +152,18 @@ def benchmark_section(benches: Sequence[Bench], figures: Sequence[Figure]) -> st
         [
             escape(b.group),
             f"<b>{escape(b.name)}</b>" if b.is_reference else escape(b.name),
-            "num:" + ("" if b.size is None else f"{b.size:g}"),
+            escape(b.case),
             f"num:{bench_time(b.median)}",
             f"num:{bench_time(b.mean)} ± {bench_time(b.stddev)}",
             f"num:{b.rounds}",
             f"num:{b.ratio:.2f}×",
         ]
-        for b in sorted(benches, key=lambda b: (b.group, b.size or 0.0, b.median))
+        for b in sorted(benches, key=bench_order)
     ]
     return (
         "<p>Median time per call (pytest-benchmark); reference benchmarks in bold. "
-        "<b>ratio</b> = median / the fastest median of the same group at the same size.</p>"
-        + table(["group", "benchmark", "size", "median", "mean ± sd", "rounds", "ratio"], rows)
+        "<b>ratio</b> = median / the fastest median of the same group and case.</p>"
+        + table(["group", "benchmark", "case", "median", "mean ± sd", "rounds", "ratio"], rows)
         + '<div class="grid">'
         + "".join(figure(f) for f in figures)
         + "</div>"
@@ -281,11 +286,10 @@ def markdown(r: Report) -> str:
     )
     lines += ["", "## Benchmarks", ""]
     if r.benches:
-        lines += ["| group | benchmark | size | median | ratio |", "|---|---|---:|---:|---:|"]
+        lines += ["| group | benchmark | case | median | ratio |", "|---|---|---|---:|---:|"]
         lines += [
-            f"| {b.group} | {b.name} | {'' if b.size is None else f'{b.size:g}'} "
-            f"| {bench_time(b.median)} | {b.ratio:.2f}x |"
-            for b in sorted(r.benches, key=lambda b: (b.group, b.size or 0.0, b.median))
+            f"| {b.group} | {b.name} | {cell(b.case)} | {bench_time(b.median)} | {b.ratio:.2f}x |"
+            for b in sorted(r.benches, key=bench_order)
         ]
     else:
         lines.append("No benchmark results.")
