@@ -152,6 +152,9 @@ def test_fake_run_fails_exactly_where_it_should(run: Run) -> None:
     assert outcomes["test_short"] == "failed"
     assert outcomes["test_commutes"] == "passed"
     assert run.results["session"]["exitstatus"] == 1
+    # the plugin chains Hypothesis's statistics callback: its JUnit properties survive
+    junit = (run.root / "reports" / "junit.xml").read_text(encoding="utf-8")
+    assert "hypothesis-statistics-suite/test_alpha.py::test_commutes" in junit
 
 
 def test_every_theorem_is_on_the_page_in_problem_order(run: Run) -> None:

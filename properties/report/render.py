@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # only for annotations: build imports this module
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
  color:#1f2328;background:#f6f8fa}
-main{max-width:1180px;margin:0 auto;padding:16px 24px 48px}
+main{max-width:1400px;margin:0 auto;padding:16px 24px 48px}
 h1{font-size:24px;margin:8px 0 4px}
 h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
 h3{font-size:15px;margin:14px 0 6px}
@@ -30,17 +30,18 @@ h3{font-size:15px;margin:14px 0 6px}
 table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0}
 th,td{border:1px solid #d0d7de;padding:6px 8px;vertical-align:top;text-align:left}
 th{background:#eaeef2;font-size:13px}
+table.theorems{table-layout:fixed}table.theorems pre{overflow-wrap:anywhere}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 pre{white-space:pre-wrap;word-break:break-word;margin:4px 0;background:#f6f8fa;padding:6px;
  border-radius:4px;font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre.long{max-height:24em;overflow:auto}
 .held{color:#1a7f37;font-weight:600}.failed,.broken{color:#cf222e;font-weight:600}
 .not-run{color:#9a6700;font-weight:600}
-ul.props{margin:0;padding-left:18px;font-size:13px}
+ul.props{margin:0;padding-left:16px;font-size:13px}
 summary{cursor:pointer;color:#0969da}
 .fail{border-left:4px solid #cf222e;background:#fff5f5;padding:4px 8px;margin:6px 0}
 figure{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:10px;margin:0}
-figure svg{max-width:100%;height:auto}figcaption{font-size:13px;color:#57606a}
+figure svg{width:100%;height:auto}figcaption{font-size:13px;color:#57606a}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:10px}
 """
 
@@ -98,23 +99,46 @@ def failure(test: dict[str, Any]) -> str:
     )
 
 
+def breakable(name: str) -> str:
+    """An escaped identifier that may wrap after its underscores."""
+    return escape(name).replace("_", "_<wbr>")
+
+
+def property_items(tests: Sequence[dict[str, Any]]) -> str:
+    """One list item per property; parametrized cases of one function share an item."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for test in tests:
+        groups.setdefault(test["name"].split("[")[0], []).append(test)
+    items = []
+    for name, cases in groups.items():
+        outcomes = Counter(c["outcome"] for c in cases)
+        worst = next((o for o in (*FAILING, "skipped", "xfailed") if outcomes[o]), "passed")
+        stats = [c["hypothesis"] for c in cases if c.get("hypothesis")]
+        detail = [f"{len(cases)} cases"] if len(cases) > 1 else []
+        if worst != "passed":
+            detail.append(", ".join(f"{n} {o}" for o, n in outcomes.items() if o != "passed"))
+        if stats:
+            detail.append(f"{sum(s['examples'] for s in stats)} ex")
+        detail.append(seconds(sum(c["duration"] for c in cases)))
+        items.append(
+            f"<li>{MARK.get(worst, '?')} {breakable(name)} <span class=meta>({', '.join(detail)})"
+            "</span></li>"
+        )
+    return "".join(items)
+
+
 def theorem_row(t: Theorem) -> list[str]:
     """Statement (with failures beneath), properties, status, examples, time."""
-    props = "".join(
-        f"<li>{MARK.get(x['outcome'], '?')} {escape(x['name'])} <span class=meta>("
-        f"{(x.get('hypothesis') or {}).get('examples', '–')} ex, {seconds(x['duration'])})</span>"
-        for x in t.tests
-    )
     broken = t.collection_error and (
         f'<div class="fail"><b>collection error</b>{pre(t.collection_error[-4000:], "long")}</div>'
     )
     statement = (
         f"<b>{escape(t.title)}</b><br><span class=meta>{escape(t.path)}</span>"
-        f"{pre(t.statement, 'long')}{''.join(failure(x) for x in t.failures)}{broken or ''}"
+        f"{pre(t.statement)}{''.join(failure(x) for x in t.failures)}{broken or ''}"
     )
     return [
         statement,
-        f'<ul class="props">{props or "<li>none recorded"}</ul>',
+        f'<ul class="props">{property_items(t.tests) or "<li>none recorded"}</ul>',
         f'<span class="{t.status.replace(" ", "-")}">{t.status}</span>',
         f"num:{t.examples}",
         f"num:{seconds(t.duration)}",
@@ -178,14 +202,17 @@ def errata_section(errata: Sequence[dict[str, str]]) -> str:
         [
             escape(e.get("problem", "?"))
             + ("" if e["outcome"] == "passed" else f" <b class=failed>({escape(e['outcome'])})</b>")
-            + f"<br><span class=meta>{escape(e['test'])}</span>",
+            + f"<br><span class=meta>{breakable(e['test'])}</span>",
             pre(e.get("claim", "")),
             pre(e.get("correction", "")),
             pre(e.get("counterexample", "")),
         ]
         for e in errata
     ]
-    return table(["problem", "the key claims", "correction", "minimal counterexample"], rows)
+    widths = "".join(f'<col style="width:{w}%">' for w in (16, 28, 28, 28))
+    return table(
+        ["problem", "the key claims", "correction", "minimal counterexample"], rows
+    ).replace("<table>", f'<table class="theorems"><colgroup>{widths}</colgroup>', 1)
 
 
 def html_page(r: Report) -> str:
@@ -213,7 +240,10 @@ def html_page(r: Report) -> str:
     )
     if r.theorems:
         headers = ["theorem, statement and failures", "properties", "status", "examples", "time"]
-        theorem_table = table(headers, [theorem_row(t) for t in r.theorems])
+        widths = "".join(f'<col style="width:{w}%">' for w in (52, 32, 5, 6, 5))
+        theorem_table = table(headers, [theorem_row(t) for t in r.theorems]).replace(
+            "<table>", f'<table class="theorems"><colgroup>{widths}</colgroup>', 1
+        )
     else:
         theorem_table = "<p>No theorem module (properties/test_*.py) exists yet.</p>"
     others = "".join(failure(x) for x in r.other_failures) + "".join(
