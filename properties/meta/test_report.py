@@ -12,6 +12,7 @@ that headless Chromium renders the page.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -124,7 +125,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         "-p", "no:cacheprovider", "-o", "python_files=test_*.py bench_*.py",
         "--hypothesis-seed=0", "--cov=fakeref", "--cov-branch",
         "--cov-report=xml:reports/coverage/coverage.xml",
-        "--benchmark-json=reports/benchmarks/benchmarks.json", "--benchmark-max-time=0.005",
+        "--benchmark-json=reports/benchmarks/benchmarks.json", "--benchmark-max-time=0.001",
+        "--benchmark-min-rounds=3", "--benchmark-warmup=off",
         "--junitxml=reports/junit.xml", "-o", "junit_family=xunit1", "suite",
     ]  # fmt: skip
     process = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
@@ -209,6 +211,26 @@ def test_errata_are_listed_with_their_correction(run: Run) -> None:
     assert [e["problem"] for e in errata] == ["Problem 1"]
     assert "len(s) is unbounded" in run.html and "s = &#x27;&lt;&amp;&gt;&#x27;" in run.html
     assert "nnlaws-erratum" in (run.root / "reports" / "junit.xml").read_text(encoding="utf-8")
+
+
+def test_benchmarks_compare_implementations_within_one_case(tmp_path: Path) -> None:
+    def entry(impl: str, shape: str, median: float) -> dict[str, Any]:
+        stats = {"median": median, "mean": median, "stddev": 0.0, "rounds": 5}
+        params = {"impl": impl, "shape": shape}
+        return {"group": "conv", "name": f"test_conv[{impl}-{shape}]", "params": params,
+                "extra_info": {}, "stats": stats}  # fmt: skip
+
+    path = tmp_path / "bench.json"
+    runs = [("reference", "small", 1.0), ("loop", "small", 4.0), ("reference", "big", 8.0),
+            ("loop", "big", 80.0)]  # fmt: skip
+    path.write_text(json.dumps({"benchmarks": [entry(*r) for r in runs]}), encoding="utf-8")
+    ratios = {(b.label, b.case): b.ratio for b in build.read_benchmarks(path)}
+    assert ratios == {
+        ("test_conv[impl=reference]", "shape=small"): 1.0,
+        ("test_conv[impl=loop]", "shape=small"): 4.0,
+        ("test_conv[impl=reference]", "shape=big"): 1.0,
+        ("test_conv[impl=loop]", "shape=big"): 10.0,
+    }
 
 
 def test_an_empty_run_still_builds_a_page(tmp_path: Path) -> None:
