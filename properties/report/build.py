@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from properties.errata import ERRATUM_PROPERTY
+from properties.report import render
 
 #: for the step-size plot: reference module -> (theorem module, attributes naming its
 #: fixed finite-difference step, first found wins). A module choosing h per example has
@@ -336,7 +337,7 @@ def benchmark_figures(benches: list[Bench]) -> list[Figure]:
     return figures
 
 
-# --- entry point -------------------------------------------------------------------
+# --- the report --------------------------------------------------------------------
 
 
 @dataclass
@@ -382,9 +383,11 @@ def build(
     theorem_dir: Path,
     special: bool = True,
 ) -> tuple[Path, Path]:
-    """Write ``index.html`` and ``summary.md`` into ``out``; return their paths."""
-    from properties.report import render
+    """Write ``index.html`` and ``summary.md`` into ``out``; return their paths.
 
+    ``special=False`` skips the Ky Fan and gradient-check figures (they need the real
+    reference modules; the builder's own tests draw them with stand-ins).
+    """
     results = load_json(results_path) or {}
     benches = read_benchmarks(benchmarks_path)
     report = Report(
@@ -402,6 +405,9 @@ def build(
     page.write_text(render.html_page(report), encoding="utf-8")
     summary.write_text(render.markdown(report), encoding="utf-8")
     return page, summary
+
+
+# --- entry point -------------------------------------------------------------------
 
 
 def main(argv: Iterable[str] | None = None) -> int:
