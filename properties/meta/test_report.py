@@ -233,6 +233,21 @@ def test_benchmarks_compare_implementations_within_one_case(tmp_path: Path) -> N
     }
 
 
+def test_several_distinct_failures_keep_every_counterexample() -> None:
+    first, second = ValueError("big"), KeyError("small")
+    first.add_note("Falsifying example: f(n=6)")
+    second.add_note("Falsifying example: f(n=-6)")
+    group = ExceptionGroup("Hypothesis found 2 distinct failures.", [first, second])
+    assert plugin.counterexample_text(group).splitlines() == [
+        "Falsifying example: f(n=6)",
+        "Falsifying example: f(n=-6)",
+    ]
+    assert plugin.exception_message(group).splitlines()[1:] == [
+        "ValueError: big",
+        "KeyError: 'small'",
+    ]
+
+
 def test_an_empty_run_still_builds_a_page(tmp_path: Path) -> None:
     page, summary = build.build(
         tmp_path, tmp_path / "out", tmp_path / "none.json", tmp_path / "none.xml",

@@ -72,9 +72,23 @@ def summarise_statistics(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 def counterexample_text(error: BaseException) -> str:
-    """The exception's notes: Hypothesis's shrunk example, labelled draws, explanations."""
-    notes = getattr(error, "__notes__", None) or []
-    return "\n".join(str(note) for note in notes)[:MAX_TEXT]
+    """The exception's notes: Hypothesis's shrunk example, labelled draws, explanations.
+
+    When Hypothesis found several distinct failures it raises an exception group; each
+    member carries its own notes, and all are kept, one block per failure.
+    """
+    notes = [str(note) for note in getattr(error, "__notes__", None) or []]
+    if isinstance(error, BaseExceptionGroup):
+        notes += [counterexample_text(member) for member in error.exceptions]
+    return "\n".join(note for note in notes if note)[:MAX_TEXT]
+
+
+def exception_message(error: BaseException) -> str:
+    """The assertion message (for an exception group, each member's, with its type)."""
+    if isinstance(error, BaseExceptionGroup):
+        parts = [f"{type(m).__name__}: {exception_message(m)}" for m in error.exceptions]
+        return "\n".join([str(error), *parts])[:MAX_TEXT]
+    return str(error)[:MAX_TEXT]
 
 
 class Recorder:
@@ -145,7 +159,7 @@ class Recorder:
             entry["outcome"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
         entry["longrepr"] = report.longreprtext[-MAX_TEXT:]
         if call.excinfo is not None:
-            entry["message"] = str(call.excinfo.value)[:MAX_TEXT]
+            entry["message"] = exception_message(call.excinfo.value)
             entry["counterexample"] = counterexample_text(call.excinfo.value)
         return report
 
