@@ -26,7 +26,7 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="the report needs the `report` extra (matplotlib)")
 
-from properties.report import build, plots
+from properties.report import build, plots, plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
