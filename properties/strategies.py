@@ -75,8 +75,8 @@ def logits(
     underflows), then unit values v in [-1, 1] per entry, and z = c + spread * v, clipped
     to the range. Or, in one draw out of four, raw floats from the whole range (Hypothesis
     favours boundary values: 0, subnormals, +-max_magnitude). Shrinks toward
-    z = 0 with spread 1. ``max_magnitude`` defaults to the contract's 1e4 (what audits may send); pass
-    ``FLOAT64_MAX`` for reference-only properties about every finite logit.
+    z = 0 with spread 1. ``max_magnitude`` defaults to the contract's 1e4 (what audits
+    may send); pass ``FLOAT64_MAX`` for reference-only properties about every finite logit.
 
     >>> logits((2, 3)).example()  # doctest: +SKIP
     array([[ 0.5, 0.5, -812.25], [0., 0., 0.]])
