@@ -70,8 +70,8 @@ def logits(
 ) -> np.ndarray:
     """Finite float64 logits with a controlled spread, ``|z| <= max_magnitude``.
 
-    Structure first: a *centre* c and a *spread* 10**k (k uniform in exponent, from
-    1e-12, nearly equal logits, to 2 * max_magnitude, gaps far beyond the 745 where exp
+    Structure first: a *centre* c and a *spread* 2 * 10**k (k uniform in exponent,
+    from 1e-12, nearly equal logits, to 2 * max_magnitude, gaps far beyond the 745 where exp
     underflows), then unit values v in [-1, 1] per entry, and z = c + spread * v, clipped
     to the range. Or, in one draw out of four, raw floats from the whole range (Hypothesis
     favours boundary values: 0, subnormals, +-max_magnitude). Shrinks toward
@@ -93,13 +93,13 @@ def logits(
         return draw(hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing()), label="z")
     half = bound / 2  # work in halves: c/2 + spread/2 * v cannot overflow near 1.8e308
     centre = draw(st.floats(-half, half), label="centre/2")
-    top = float(np.log10(2 * bound))
-    spread = 10.0 ** draw(st.floats(-12.0, top), label="log10 spread")
+    top = min(float(np.log10(bound)), 308.0)  # 10**308.25 would round past FLOAT64_MAX
+    half_spread = 10.0 ** draw(st.floats(-12.0, top), label="log10 (spread/2)")
     unit = draw(
         hnp.arrays(np.float64, shape, elements=st.floats(-1.0, 1.0), fill=st.nothing()),
         label="unit values",
     )
-    return np.clip(centre + (spread / 2) * unit, -half, half) * 2.0
+    return np.clip(centre + half_spread * unit, -half, half) * 2.0
 
 
 class LabelledLogits(NamedTuple):
