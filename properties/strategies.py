@@ -61,13 +61,11 @@ def softmax_shapes(
     ).map(lambda parts: (*parts[0], parts[1]))
 
 
-@st.composite
 def logits(
-    draw: st.DrawFn,
     shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None = None,
     *,
     max_magnitude: float = CONTRACT_MAX_LOGIT,
-) -> np.ndarray:
+) -> st.SearchStrategy[np.ndarray]:
     """Finite float64 logits with a controlled spread, ``|z| <= max_magnitude``.
 
     Structure first: a *centre* c and a *spread* 2 * 10**k (k uniform in exponent,
@@ -83,11 +81,29 @@ def logits(
     """
     if not (isinstance(max_magnitude, int | float) and 0 < max_magnitude <= FLOAT64_MAX):
         raise ValueError(f"max_magnitude: expected a float in (0, 1.8e308], got {max_magnitude}")
-    if shape is None:
-        shape = softmax_shapes()
+    _check_shape_argument(shape)
+    return _logits(softmax_shapes() if shape is None else shape, float(max_magnitude))
+
+
+def _check_shape_argument(shape: object) -> None:
+    if shape is None or isinstance(shape, st.SearchStrategy):
+        return
+    if (
+        not isinstance(shape, tuple)
+        or not shape
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)
+    ):
+        raise ValueError(f"shape: expected a non-empty tuple of ints >= 1, got {shape!r}")
+
+
+@st.composite
+def _logits(
+    draw: st.DrawFn,
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]],
+    bound: float,
+) -> np.ndarray:
     if isinstance(shape, st.SearchStrategy):
         shape = draw(shape, label="shape")
-    bound = float(max_magnitude)
     if draw(st.integers(0, 3), label="mode (3 = raw floats)") == 3:
         elements = st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
         return draw(hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing()), label="z")
@@ -113,8 +129,9 @@ class LabelledLogits(NamedTuple):
 LABEL_KINDS: tuple[str, ...] = ("one-hot", "soft", "smoothed")
 
 
-@st.composite
-def simplex_labels(draw: st.DrawFn, shape: tuple[int, ...], kind: str | None = None) -> np.ndarray:
+def simplex_labels(
+    shape: tuple[int, ...], kind: str | None = None
+) -> st.SearchStrategy[np.ndarray]:
     """Label vectors along the last axis of ``shape``: ``y >= 0``, summing to 1 up to rounding.
 
     ``kind`` (drawn when None): ``"one-hot"`` (exact 0 and 1), ``"soft"`` (weights from
@@ -126,14 +143,16 @@ def simplex_labels(draw: st.DrawFn, shape: tuple[int, ...], kind: str | None = N
     >>> simplex_labels((3,), kind="soft").example()  # doctest: +SKIP
     array([0.25, 0. , 0.75])
     """
-    if (
-        not isinstance(shape, tuple)
-        or not shape
-        or not all(isinstance(n, int) and n >= 1 for n in shape)
-    ):
+    if shape is None or isinstance(shape, st.SearchStrategy):
         raise ValueError(f"shape: expected a non-empty tuple of ints >= 1, got {shape!r}")
+    _check_shape_argument(shape)
     if kind is not None and kind not in LABEL_KINDS:
         raise ValueError(f"kind: expected one of {LABEL_KINDS} or None, got {kind!r}")
+    return _simplex_labels(shape, kind)
+
+
+@st.composite
+def _simplex_labels(draw: st.DrawFn, shape: tuple[int, ...], kind: str | None) -> np.ndarray:
     if kind is None:
         kind = draw(st.sampled_from(LABEL_KINDS), label="label kind")
     *batch, n = shape
@@ -157,14 +176,12 @@ def simplex_labels(draw: st.DrawFn, shape: tuple[int, ...], kind: str | None = N
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-@st.composite
 def labelled_logits(
-    draw: st.DrawFn,
     shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None = None,
     *,
     kind: str | None = None,
     max_magnitude: float = CONTRACT_MAX_LOGIT,
-) -> LabelledLogits:
+) -> st.SearchStrategy[LabelledLogits]:
     """``(y, z, kind)`` for the cross-entropy: ``simplex_labels`` and ``logits`` of one shape.
 
     >>> labelled_logits((2,), kind="one-hot").example()  # doctest: +SKIP
@@ -172,8 +189,17 @@ def labelled_logits(
     """
     if kind is not None and kind not in LABEL_KINDS:
         raise ValueError(f"kind: expected one of {LABEL_KINDS} or None, got {kind!r}")
-    if shape is None:
-        shape = softmax_shapes()
+    logits(shape, max_magnitude=max_magnitude)  # validates shape and max_magnitude
+    return _labelled_logits(softmax_shapes() if shape is None else shape, kind, max_magnitude)
+
+
+@st.composite
+def _labelled_logits(
+    draw: st.DrawFn,
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]],
+    kind: str | None,
+    max_magnitude: float,
+) -> LabelledLogits:
     if isinstance(shape, st.SearchStrategy):
         shape = draw(shape, label="shape")
     if kind is None:

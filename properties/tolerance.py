@@ -230,9 +230,13 @@ def central_difference_step(rounding_scale: float, third_derivative: float) -> f
     ``M3`` bounds the third directional derivative of the loss, ``R`` is the
     ``rounding_scale`` of ``directional_difference``; the minimum is at
     ``h = (6 EPS R / M3)**(1/3)``. Capped at 1e-2 so that the Richardson truncation
-    estimate (which assumes the ``h**4`` term is negligible at ``2h``) stays valid.
+    estimate (which assumes the ``h**4`` term is negligible at ``2h``) stays valid, and
+    floored at 1e-6 so that a vanishing ``R`` (a zero probe) cannot make ``h`` zero; a
+    step off the optimum costs accuracy, never soundness, since the Richardson term
+    measures the truncation actually met and the rounding term is ``EPS R / h``.
     """
-    return float(min((6.0 * EPS * rounding_scale / third_derivative) ** (1 / 3), 1e-2))
+    h = (6.0 * EPS * rounding_scale / third_derivative) ** (1 / 3)
+    return float(min(max(h, 1e-6), 1e-2))
 
 
 # Exact oracles: softmax and cross-entropy evaluated from their definitions in 40-digit
