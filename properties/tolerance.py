@@ -218,10 +218,17 @@ def cross_entropy_error(y: np.ndarray, z: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):  # a gap beyond 1.8e308 makes the bound (and L) inf
         d = 2.0 * (z.max(axis=-1, keepdims=True) * 0.5 - z * 0.5)
         A = (y * d).sum(axis=-1)
-        lam = np.log(np.exp(-d).sum(axis=-1))
+    lam = np.log(np.exp(-d).sum(axis=-1))
     u = EPS / 2
     size = np.abs(z).max(axis=-1)
-    return u * ((n + 2) * (A + lam) + 1.37 * n + 8 * np.log(n) + KAPPA_EXP + 2 * size)
+    # scaled by u term by term: (N + 2) A would overflow for the losses near 1e308 that the
+    # reference-only properties reach, and an infinite bound would pass anything
+    return (
+        (u * (n + 2)) * A
+        + (u * (n + 2)) * lam
+        + u * (1.37 * n + 8 * np.log(n) + KAPPA_EXP)
+        + (2 * u) * size
+    )
 
 
 def central_difference_step(rounding_scale: float, third_derivative: float) -> float:
