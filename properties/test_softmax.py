@@ -382,3 +382,24 @@ def test_reference_softmax_rejects_bad_input(call, match):
 def test_softmax_strategies_validate_arguments_eagerly(make, match):
     with pytest.raises(ValueError, match=match):
         make().example()
+
+
+# --- the strategies themselves (not audited) -------------------------------------------
+
+
+@given(data=st.data(), bound=st.sampled_from([1.0, CONTRACT_MAX_LOGIT, FLOAT64_MAX]))
+def test_strategy_logits_are_finite_and_within_bound(data, bound):
+    z = data.draw(logits(max_magnitude=bound), label="z")
+    assert z.dtype == np.float64 and z.ndim >= 1 and z.size >= 1, f"z = {z!r}"
+    assert np.isfinite(z).all() and (np.abs(z) <= bound).all(), f"z = {z!r} (bound {bound})"
+
+
+@given(data=labelled_logits())
+def test_strategy_labels_are_on_the_simplex(data):
+    y, z, kind = data
+    assert y.shape == z.shape, f"y.shape={y.shape}, but should be z.shape={z.shape}"
+    assert (y >= 0).all(), f"{kind} labels with negative entries: {y!r}"
+    n = y.shape[-1]
+    assert (np.abs(y.sum(-1) - 1.0) <= ref.simplex_tolerance(n)).all(), (
+        f"{kind} labels off the simplex beyond N EPS: sums {y.sum(-1)!r}"
+    )
