@@ -258,12 +258,16 @@ def test_hypothesis_sum_to_one_is_necessary():
     """Not an erratum: the key's last line uses sum_j y_j = 1, which the assignment assumes.
 
     Off the simplex the key's formula yhat - y is not the gradient; Hypothesis finds a
-    minimal y >= 0 (sum c != 1) where it disagrees with finite differences of
+    minimal y >= 0 with y_1 >= 1 (sum c != 1) where it disagrees with finite differences of
     L = -sum y_i log yhat_i, and the true gradient c yhat - y agrees there.
     """
+    # y = e_1 + w with w >= 0: a nonzero label (the all-zero y, c = 0, would be a
+    # degenerate witness) that leaves the simplex exactly when w != 0
     off_simplex = st.integers(2, 4).flatmap(
         lambda n: st.tuples(
-            hnp.arrays(np.float64, (n,), elements=st.floats(0.0, 2.0), fill=st.nothing()),
+            hnp.arrays(np.float64, (n,), elements=st.floats(0.0, 2.0), fill=st.nothing()).map(
+                lambda w: w + np.eye(w.size)[0]
+            ),
             hnp.arrays(np.float64, (n,), elements=st.floats(-5.0, 5.0), fill=st.nothing()),
         )
     )
