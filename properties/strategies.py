@@ -59,24 +59,34 @@ def _signed_magnitudes(shape: int, low: int, high: int) -> st.SearchStrategy[np.
     return st.tuples(exponents, signs).map(lambda es: es[1] * 10.0 ** es[0])
 
 
-@st.composite
+def _grid_values(shape: int | tuple[int, ...], steps: int) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of k / steps with integer k in [-steps, steps]: values in [-1, 1], 0 included.
+
+    A grid rather than arbitrary floats keeps every nonzero magnitude >= 1 / steps, so
+    no product in batch norm underflows into the subnormals (where relative rounding
+    bounds fail); the properties are about the formulas, not about underflow.
+    """
+    ks = hnp.arrays(np.int64, shape, elements=st.integers(-steps, steps), fill=st.nothing())
+    return ks.map(lambda k: k / steps)
+
+
 def batchnorm_cases(
-    draw: st.DrawFn,
     *,
     min_m: int = 1,
     max_m: int = 16,
     max_d: int = 4,
     eps: st.SearchStrategy[float | None] | None = None,
-) -> BatchNormCase:
+) -> st.SearchStrategy[BatchNormCase]:
     """Batches whose per-feature structure is drawn before their values.
 
     For each feature j: a kind (spread, nearly constant with sigma^2 between 1e-8 and
     1e-2 times eps, or exactly constant), a spread 10**e with e in [-3, 3], and an offset
     that is 0 or +-10**e with e in [-3, 3] (so up to 1e3 away from 0 with a spread down
-    to 1e-3). Values are ``offset + spread * z`` with every z in [-1, 1] drawn. ``gamma``
-    draws include 0 and negatives; ``beta`` is +-offset-like; ``dy`` is drawn entry by
-    entry (never a constant: an all-ones dy makes the true dx identically 0). ``eps`` is
-    ``None`` (use the contract default) or drawn from [1e-8, 1e-1]; pass ``eps=`` to
+    to 1e-3). Values are ``offset + spread * z`` with every z drawn on a grid of step
+    1e-3 in [-1, 1]. ``gamma`` is drawn on a grid of step 1e-2 in [-10, 10] (0 and
+    negatives included), ``beta`` is 0 or +-10**e with e in [-3, 3], and ``dy`` is drawn
+    entry by entry on the same grid as gamma (never a constant: an all-ones dy makes the
+    true dx identically 0). ``eps`` is ``None`` (use the contract default) or drawn from [1e-8, 1e-1]; pass ``eps=`` to
     override. Shrinks towards a 1 x 1 batch, zero offsets, unit spreads, and zeros.
 
     >>> case = batchnorm_cases(max_m=4, max_d=2).example()  # doctest: +SKIP
@@ -88,6 +98,18 @@ def batchnorm_cases(
     if max_d < 1:
         raise ValueError(f"max_d: need max_d >= 1, got {max_d}")
     eps_strategy = eps if eps is not None else st.none() | st.floats(1e-8, 1e-1)
+    return _batchnorm_cases(min_m, max_m, max_d, eps_strategy)
+
+
+@st.composite
+def _batchnorm_cases(
+    draw: st.DrawFn,
+    min_m: int,
+    max_m: int,
+    max_d: int,
+    eps_strategy: st.SearchStrategy[float | None],
+) -> BatchNormCase:
+    """Draw one case (arguments validated by ``batchnorm_cases``)."""
     m = draw(st.integers(min_m, max_m), label="m")
     d = draw(st.integers(1, max_d), label="d")
     eps_value = draw(eps_strategy, label="eps")
@@ -112,34 +134,11 @@ def batchnorm_cases(
         ),
     )
     offset = draw(_signed_magnitudes(d, -3, 3), label="offset")
-    z = draw(
-        hnp.arrays(np.float64, (m, d), elements=st.floats(-1, 1), fill=st.nothing()), label="z"
-    )
+    z = draw(_grid_values((m, d), 1000), label="z")
     x = offset + spread * z
-    gamma = draw(
-        hnp.arrays(
-            np.float64,
-            d,
-            elements=st.sampled_from([0.0, -1.0]) | st.floats(-10, 10, allow_subnormal=False),
-            fill=st.nothing(),
-        ),
-        label="gamma",
-    )
-    beta = draw(
-        hnp.arrays(
-            np.float64, d, elements=st.floats(-1e3, 1e3, allow_subnormal=False), fill=st.nothing()
-        ),
-        label="beta",
-    )
-    dy = draw(
-        hnp.arrays(
-            np.float64,
-            (m, d),
-            elements=st.floats(-10, 10, allow_subnormal=False),
-            fill=st.nothing(),
-        ),
-        label="dy",
-    )
+    gamma = 10 * draw(_grid_values(d, 1000), label="gamma / 10")
+    beta = draw(_signed_magnitudes(d, -3, 3), label="beta")
+    dy = 10 * draw(_grid_values((m, d), 1000), label="dy / 10")
     return BatchNormCase(x, gamma, beta, dy, eps_value)
 
 
