@@ -86,8 +86,9 @@ def batchnorm_cases(
     1e-3 in [-1, 1]. ``gamma`` is drawn on a grid of step 1e-2 in [-10, 10] (0 and
     negatives included), ``beta`` is 0 or +-10**e with e in [-3, 3], and ``dy`` is drawn
     entry by entry on the same grid as gamma (never a constant: an all-ones dy makes the
-    true dx identically 0). ``eps`` is ``None`` (use the contract default) or drawn from [1e-8, 1e-1]; pass ``eps=`` to
-    override. Shrinks towards a 1 x 1 batch, zero offsets, unit spreads, and zeros.
+    true dx identically 0). ``eps`` is ``None`` (use the contract default) or drawn from
+    [1e-8, 1e-1]; pass ``eps=`` to override. Shrinks towards a 1 x 1 batch, zero
+    offsets, unit spreads, and zeros.
 
     >>> case = batchnorm_cases(max_m=4, max_d=2).example()  # doctest: +SKIP
     >>> case.x.shape[1] == case.gamma.shape[0] == case.beta.shape[0]  # doctest: +SKIP
