@@ -13,6 +13,7 @@ positive semi-definite matrices and orthonormal frames.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -61,13 +62,28 @@ def _exponents(low: float, high: float) -> st.SearchStrategy[float]:
     return st.sampled_from([0.0, float(low), float(high)]) | st.floats(low, high)
 
 
-def _signed_magnitudes(shape: int, low: int, high: int) -> st.SearchStrategy[np.ndarray]:
+# Array strategies are cached per shape: building (and validating) a fresh
+# ``hnp.arrays`` strategy on every draw costs more than the properties themselves.
+
+
+@functools.cache
+def _exponent_arrays(d: int, low: float, high: float) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(np.float64, d, elements=_exponents(low, high), fill=st.nothing())
+
+
+@functools.cache
+def _uniform_arrays(d: int, low: float, high: float) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(np.float64, d, elements=st.floats(low, high), fill=st.nothing())
+
+
+@functools.cache
+def _signed_magnitudes(d: int, low: int, high: int) -> st.SearchStrategy[np.ndarray]:
     """Arrays of +-10**e with e drawn in [low, high] (or exactly 0), one per feature."""
-    exponents = hnp.arrays(np.float64, shape, elements=_exponents(low, high), fill=st.nothing())
-    signs = hnp.arrays(np.int8, shape, elements=st.sampled_from([0, 1, -1]), fill=st.nothing())
-    return st.tuples(exponents, signs).map(lambda es: es[1] * 10.0 ** es[0])
+    signs = hnp.arrays(np.int8, d, elements=st.sampled_from([0, 1, -1]), fill=st.nothing())
+    return st.tuples(_exponent_arrays(d, low, high), signs).map(lambda es: es[1] * 10.0 ** es[0])
 
 
+@functools.cache
 def _grid_values(shape: int | tuple[int, ...], steps: int) -> st.SearchStrategy[np.ndarray]:
     """Arrays of k / steps with integer k in [-steps, steps]: values in [-1, 1], 0 included.
 
@@ -77,6 +93,12 @@ def _grid_values(shape: int | tuple[int, ...], steps: int) -> st.SearchStrategy[
     """
     ks = hnp.arrays(np.int64, shape, elements=st.integers(-steps, steps), fill=st.nothing())
     return ks.map(lambda k: k / steps)
+
+
+@functools.cache
+def _feature_kinds(d: int) -> st.SearchStrategy[list[str]]:
+    kinds = st.sampled_from([SPREAD, NEARLY_CONSTANT, CONSTANT])
+    return st.lists(kinds, min_size=d, max_size=d)
 
 
 def batchnorm_cases(
@@ -124,17 +146,10 @@ def _batchnorm_cases(
     d = draw(st.integers(1, max_d), label="d")
     eps_value = draw(eps_strategy, label="eps")
     effective_eps = BATCHNORM_DEFAULT_EPS if eps_value is None else eps_value
-    kinds = draw(
-        st.lists(st.sampled_from([SPREAD, NEARLY_CONSTANT, CONSTANT]), min_size=d, max_size=d),
-        label="feature kinds",
-    )
-    spread_exp = draw(
-        hnp.arrays(np.float64, d, elements=_exponents(-3, 3), fill=st.nothing()),
-        label="log10 spread",
-    )
+    kinds = draw(_feature_kinds(d), label="feature kinds")
+    spread_exp = draw(_exponent_arrays(d, -3, 3), label="log10 spread")
     below_eps_exp = draw(
-        hnp.arrays(np.float64, d, elements=st.floats(-4, -1), fill=st.nothing()),
-        label="log10 (spread / sqrt(eps)) of nearly constant features",
+        _uniform_arrays(d, -4, -1), label="log10 (spread / sqrt(eps)) of nearly constant features"
     )
     spread = np.where(
         np.array(kinds) == SPREAD,
