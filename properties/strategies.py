@@ -179,11 +179,13 @@ def psd_from_spectrum(eigenvalues: np.ndarray) -> st.SearchStrategy[PSDMatrix]:
         raise ValueError(f"eigenvalues: expected finite, >= 0 and ascending, got {d}")
     m = d.size
 
-    def build(U: np.ndarray) -> PSDMatrix:
+    @st.composite
+    def build(draw: st.DrawFn) -> PSDMatrix:
+        U = draw(orthogonal_matrices(m), label="eigenvectors")
         S = (U * d) @ U.T
         return PSDMatrix((S + S.T) / 2.0, d.copy(), U, int(np.count_nonzero(d)))
 
-    return orthogonal_matrices(m).map(build)
+    return build()
 
 
 def psd_matrices(
