@@ -294,12 +294,14 @@ def test_adversarial_search_never_beats_the_bound(impl, problem) -> None:
 @uses("min_trace_frame")
 @given(problem=ky_fan_problems())
 def test_maximum_is_sum_of_k_largest_eigenvalues(impl, problem) -> None:
-    # Corollary: c I - sigma is PSD for c = |sigma|_F >= lambda_max (up to rounding of
-    # order eps c, which the contract allows), and trace(Phi^T (cI - sigma) Phi) =
-    # k c - trace(Phi^T sigma Phi), so its minimiser maximises the trace over sigma.
+    # Corollary: with c = 2 |sigma|_F >= 2 lambda_max, c I - sigma is positive definite
+    # (eigenvalues in [c / 2, c]: no rounding can make it indefinite; c = lambda_max
+    # could, e.g. a 1 x 1 sigma where c - sigma is one ulp below 0), and
+    # trace(Phi^T (cI - sigma) Phi) = k c - trace(Phi^T sigma Phi), so its minimiser
+    # maximises the trace over sigma.
     psd, k = problem
     m = psd.sigma.shape[0]
-    c = float(np.linalg.norm(psd.sigma))
+    c = 2.0 * float(np.linalg.norm(psd.sigma))
     shifted = c * np.eye(m) - psd.sigma
     Phi = impl.min_trace_frame(shifted, k)
     assert_orthonormal_frame(Phi, m, k, f"min_trace_frame(c I - sigma, k={k})")
