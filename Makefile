@@ -1,20 +1,26 @@
 # nnlaws: `make test` and `make report` work on a machine with nothing but Python 3.11.
 # Both create .venv and (re)install the project with its extras whenever pyproject.toml
-# changes, then run. PROFILE selects the Hypothesis profile: ci when CI is set.
+# changes, then run. PROFILE selects the Hypothesis profile of `make test` (ci when CI is
+# set); REPORT_PROFILE that of `make report` (dev by default: `make report REPORT_PROFILE=ci`).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# one install serves both targets: `report` adds matplotlib, and `make test` runs the
+# report builder's own tests too
+EXTRAS := dev,report
 PROFILE ?= $(if $(CI),ci,dev)
 REPORT_PROFILE ?= dev
+REPORT_OUTPUTS := reports/index.html reports/summary.md reports/results.json reports/junit.xml \
+	reports/coverage reports/benchmarks
 
 .PHONY: test lint report clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -24,12 +30,22 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --benchmark-disable
 
+# The report is built whatever the suite's outcome (a failing theorem is what it is for);
+# the target then exits with pytest's status, so CI still sees the failure. A failure of
+# the builder itself exits with the builder's status. junit_family=xunit1 is the JUnit
+# flavour that keeps record_property (errata, Hypothesis statistics) in junit.xml.
 report: $(STAMP)
+	rm -rf $(REPORT_OUTPUTS)
 	mkdir -p reports/coverage reports/benchmarks
-	$(PY) -m pytest --hypothesis-profile=$(REPORT_PROFILE) \
+	status=0; \
+	$(PY) -m pytest -p properties.report.plugin --hypothesis-profile=$(REPORT_PROFILE) \
 		--cov --cov-branch --cov-report=html:reports/coverage/html \
 		--cov-report=xml:reports/coverage/coverage.xml --cov-report=term \
-		--benchmark-json=reports/benchmarks/benchmarks.json
+		--benchmark-json=reports/benchmarks/benchmarks.json \
+		--junitxml=reports/junit.xml -o junit_family=xunit1 || status=$$?; \
+	$(PY) -m properties.report.build || exit $$?; \
+	echo "make report: pytest exit status $$status; open reports/index.html"; \
+	exit $$status
 
 clean:
-	rm -rf $(VENV) reports/coverage reports/benchmarks .hypothesis .pytest_cache
+	rm -rf $(VENV) $(REPORT_OUTPUTS) .hypothesis .pytest_cache

@@ -171,6 +171,16 @@ class Implementations:
     def __init__(self, substituted: dict[str, Substitution]) -> None:
         self._substituted = substituted
 
+    def __repr__(self) -> str:
+        """Name what is under test: this repr appears in every failing example."""
+        if not self._substituted:
+            return "<implementations under test: reference>"
+        names = ", ".join(
+            f"{n} <- {s.func.__module__}.{s.func.__qualname__}"
+            for n, s in self._substituted.items()
+        )
+        return f"<implementations under test: {names}>"
+
     def is_substituted(self, name: str) -> bool:
         """Whether ``name`` is the user's implementation rather than the reference."""
         return name in self._substituted
@@ -223,7 +233,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(trylast=True)  # after Hypothesis has loaded --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
-    """Resolve substitutions (usage errors exit 4) and relax timing for audits."""
+    """Register ``uses``, resolve substitutions (usage errors exit 4), relax audit timing."""
+    config.addinivalue_line("markers", f"uses(*names): {uses.__doc__}")
     substituted = parse_substitutions(config)
     config.stash[_SUBSTITUTED] = substituted
     if substituted:

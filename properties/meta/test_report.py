@@ -1,0 +1,328 @@
+"""The report builder, tested on a small run of a fake suite of its own.
+
+A throwaway suite (written to a temporary directory) has three theorem modules, one
+with a failing property whose shrunk counterexample contains HTML, one erratum, and a
+benchmark group at two sizes. It runs in a subprocess with the report plugin and
+coverage, exactly as ``make report`` runs the real suite, and the builder turns the
+run into ``index.html`` and ``summary.md``. The tests check that every theorem is on
+the page, that the numbers were parsed, that the failure shows its counterexample,
+that text from the run is escaped, that the special plots draw what they claim, and
+that headless Chromium renders the page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib", reason="the report needs the `report` extra (matplotlib)")
+
+from properties.report import build, plots, plugin
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+
+FAKE_SUITE = {
+    "test_alpha.py": '''
+        """Theorem (Problem 2): Addition commutes.
+
+        For all integers a, b:  a + b = b + a.
+        """
+        from hypothesis import given, settings, strategies as st
+
+        @settings(max_examples=37)  # a number the report test can recognise
+        @given(st.integers(), st.integers())
+        def test_commutes(a, b):
+            assert a + b == b + a
+        ''',
+    "test_beta.py": '''
+        """Theorem (Problem 1): Every string is short.
+
+        For all strings s:  len(s) < 3.
+        """
+        from hypothesis import given, strategies as st
+        from properties.errata import record_erratum
+
+        @given(st.text(alphabet="<>&ab", min_size=1))
+        def test_short(s):
+            assert len(s) < 3, f"len({s!r}) = {len(s)} <script>alert(1)</script>"
+
+        def test_erratum_short(record_property):
+            record_erratum(record_property, problem="Problem 1", claim="len(s) < 3 for <all> s",
+                           correction="len(s) is unbounded", counterexample="s = '<&>'")
+        ''',
+    "test_gamma.py": '''
+        """Theorem (Problem 10): Squares are non-negative.
+
+        For all floats x:  x * x >= 0.
+        """
+        import fakeref
+        from hypothesis import given, strategies as st
+
+        @given(st.floats(allow_nan=False))
+        def test_square(x):
+            assert fakeref.square(x) >= 0
+        ''',
+    "bench_fake.py": """
+        import pytest
+
+        @pytest.mark.benchmark(group="sum")
+        @pytest.mark.parametrize("n", [10, 1000])
+        def test_sum_reference(benchmark, n):
+            benchmark(sum, range(n))
+
+        @pytest.mark.benchmark(group="sum")
+        @pytest.mark.parametrize("n", [10, 1000])
+        def test_sum_loop(benchmark, n):
+            def loop():
+                total = 0
+                for i in range(n):
+                    total += i
+                return total
+            benchmark(loop)
+        """,
+    "fakeref.py": """
+        def square(x):
+            if x < 0:
+                return (-x) * (-x)
+            return x * x
+        """,
+}
+
+
+class Run(NamedTuple):
+    """The fake run and what the builder made of it."""
+
+    root: Path
+    process: subprocess.CompletedProcess[str]
+    html: str
+    summary: str
+    results: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Run the fake suite once with the plugin, coverage and benchmarks; build the report."""
+    root = tmp_path_factory.mktemp("fake-suite")
+    suite = root / "suite"
+    suite.mkdir()
+    for name, source in FAKE_SUITE.items():
+        (suite / name).write_text(textwrap.dedent(source).lstrip(), encoding="utf-8")
+    out = root / "reports"
+    (out / "benchmarks").mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(suite)])}
+    command = [
+        sys.executable, "-m", "pytest", "-p", "properties.report.plugin",
+        "-p", "no:cacheprovider", "-o", "python_files=test_*.py bench_*.py",
+        "--hypothesis-seed=0", "--cov=fakeref", "--cov-branch",
+        "--cov-report=xml:reports/coverage/coverage.xml",
+        "--benchmark-json=reports/benchmarks/benchmarks.json", "--benchmark-max-time=0.001",
+        "--benchmark-min-rounds=3", "--benchmark-warmup=off",
+        "--junitxml=reports/junit.xml", "-o", "junit_family=xunit1", "suite",
+    ]  # fmt: skip
+    process = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    build.build(
+        root,
+        out,
+        out / "results.json",
+        out / "coverage" / "coverage.xml",
+        out / "benchmarks" / "benchmarks.json",
+        suite,
+        special=False,  # the special plots need the real references: tested below
+    )
+    return Run(
+        root,
+        process,
+        (out / "index.html").read_text(encoding="utf-8"),
+        (out / "summary.md").read_text(encoding="utf-8"),
+        build.load_json(out / "results.json"),
+    )
+
+
+def test_fake_run_fails_exactly_where_it_should(run: Run) -> None:
+    assert run.process.returncode == 1, run.process.stdout + run.process.stderr
+    outcomes = {t["name"]: t["outcome"] for t in run.results["tests"]}
+    assert outcomes["test_short"] == "failed"
+    assert outcomes["test_commutes"] == "passed"
+    assert run.results["session"]["exitstatus"] == 1
+    # the plugin chains Hypothesis's statistics callback: its JUnit properties survive
+    junit = (run.root / "reports" / "junit.xml").read_text(encoding="utf-8")
+    assert "hypothesis-statistics-suite/test_alpha.py::test_commutes" in junit
+
+
+def test_every_theorem_is_on_the_page_in_problem_order(run: Run) -> None:
+    titles = ["Every string is short", "Addition commutes", "Squares are non-negative"]
+    for text in (run.html, run.summary):
+        positions = [text.find(title) for title in titles]
+        assert -1 not in positions, f"missing theorem among {titles}"
+        assert positions == sorted(positions), "theorems not in problem order 1, 2, 10"
+    assert "For all integers a, b:  a + b = b + a." in run.html
+
+
+def test_numbers_are_parsed(run: Run) -> None:
+    found = {t.title: t for t in build.theorems(run.root, run.root / "suite", run.results)}
+    alpha = found["Theorem (Problem 2): Addition commutes."]
+    assert (alpha.status, alpha.examples) == ("held", 37)
+    assert alpha.duration > 0
+    assert found["Theorem (Problem 1): Every string is short."].status == "failed"
+    row = re.search(r"Addition commutes.*?</tr>", run.html, re.S)
+    assert row is not None and '<td class="num">37</td>' in row.group(0)
+
+    cov = build.read_coverage(run.root / "reports" / "coverage" / "coverage.xml")
+    assert cov is not None and 0 < cov.percent <= 100
+    assert f"{cov.percent:.1f} %" in run.html
+
+    benches = build.read_benchmarks(run.root / "reports" / "benchmarks" / "benchmarks.json")
+    assert {b.size for b in benches} == {10.0, 1000.0}
+    for size in (10.0, 1000.0):
+        ratios = sorted(b.ratio for b in benches if b.size == size)
+        assert ratios[0] == 1.0 and len(ratios) == 2 and ratios[1] >= 1.0
+    assert "time against size" in run.html and run.html.count("<svg") >= 2
+
+
+def test_a_failure_is_rendered_with_its_shrunk_counterexample(run: Run) -> None:
+    failed = next(t for t in run.results["tests"] if t["name"] == "test_short")
+    assert re.search(r"Falsifying example|Failing test case", failed["counterexample"])
+    shrunk = re.search(r"s=('.*?')", failed["counterexample"])
+    assert shrunk is not None and len(eval(shrunk.group(1))) == 3  # minimal: length 3
+    from html import escape
+
+    assert escape(failed["counterexample"]) in run.html
+    assert "test_short" in run.summary and shrunk.group(1) in run.summary
+
+
+def test_text_from_the_run_is_escaped(run: Run) -> None:
+    assert "<script" not in run.html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in run.html
+    assert "len(s) &lt; 3 for &lt;all&gt; s" in run.html  # the erratum's claim
+
+
+def test_errata_are_listed_with_their_correction(run: Run) -> None:
+    errata = build.errata(run.results)
+    assert [e["problem"] for e in errata] == ["Problem 1"]
+    assert "len(s) is unbounded" in run.html and "s = &#x27;&lt;&amp;&gt;&#x27;" in run.html
+    assert "nnlaws-erratum" in (run.root / "reports" / "junit.xml").read_text(encoding="utf-8")
+
+
+def test_benchmarks_compare_implementations_within_one_case(tmp_path: Path) -> None:
+    def entry(impl: str, shape: str, median: float) -> dict[str, Any]:
+        stats = {"median": median, "mean": median, "stddev": 0.0, "rounds": 5}
+        params = {"impl": impl, "shape": shape}
+        return {"group": "conv", "name": f"test_conv[{impl}-{shape}]", "params": params,
+                "extra_info": {}, "stats": stats}  # fmt: skip
+
+    path = tmp_path / "bench.json"
+    runs = [("reference", "small", 1.0), ("loop", "small", 4.0), ("reference", "big", 8.0),
+            ("loop", "big", 80.0)]  # fmt: skip
+    path.write_text(json.dumps({"benchmarks": [entry(*r) for r in runs]}), encoding="utf-8")
+    ratios = {(b.label, b.case): b.ratio for b in build.read_benchmarks(path)}
+    assert ratios == {
+        ("test_conv[impl=reference]", "shape=small"): 1.0,
+        ("test_conv[impl=loop]", "shape=small"): 4.0,
+        ("test_conv[impl=reference]", "shape=big"): 1.0,
+        ("test_conv[impl=loop]", "shape=big"): 10.0,
+    }
+
+
+def test_several_distinct_failures_keep_every_counterexample() -> None:
+    first, second = ValueError("big"), KeyError("small")
+    first.add_note("Falsifying example: f(n=6)")
+    second.add_note("Falsifying example: f(n=-6)")
+    group = ExceptionGroup("Hypothesis found 2 distinct failures.", [first, second])
+    assert plugin.counterexample_text(group).splitlines() == [
+        "Falsifying example: f(n=6)",
+        "Falsifying example: f(n=-6)",
+    ]
+    assert plugin.exception_message(group).splitlines()[1:] == [
+        "ValueError: big",
+        "KeyError: 'small'",
+    ]
+
+
+def test_an_empty_run_still_builds_a_page(tmp_path: Path) -> None:
+    page, summary = build.build(
+        tmp_path, tmp_path / "out", tmp_path / "none.json", tmp_path / "none.xml",
+        tmp_path / "none-bench.json", tmp_path, special=False,
+    )  # fmt: skip
+    html = page.read_text(encoding="utf-8")
+    assert "No test record" in html and "No coverage XML" in html
+    assert "No theorem module" in html and summary.exists()
+
+
+# --- the special plots, on stand-in implementations written from the definitions ---
+
+
+def eigen_frame(sigma: np.ndarray, k: int) -> np.ndarray:
+    """Eigenvectors of the k smallest eigenvalues: the Ky Fan minimiser."""
+    return np.linalg.eigh(sigma)[1][:, :k]
+
+
+def cross_entropy(y: np.ndarray, z: np.ndarray) -> float:
+    """-sum y log softmax(z), with the log-sum-exp computed stably."""
+    top = z.max()
+    return float(-(y * z).sum() + top + np.log(np.exp(z - top).sum()))
+
+
+def cross_entropy_grad(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """softmax(z) - y for y on the simplex."""
+    s = np.exp(z - z.max())
+    return s / s.sum() - y
+
+
+def test_ky_fan_plot_draws_frames_and_the_bound() -> None:
+    svg = plots.ky_fan(eigen_frame, m=4, frames=20)
+    assert svg.startswith("<svg") and "Ky Fan" in svg
+
+
+def test_gradient_check_plot_shows_both_regimes() -> None:
+    case = plots.cross_entropy_case(cross_entropy, cross_entropy_grad, step=1e-4)
+    errors, bounds = plots.gradient_errors(case, plots.STEPS)
+    best = int(np.argmin(errors))
+    assert 1e-8 < plots.STEPS[best] < 1e-2, "the optimum step lies between the two regimes"
+    big = plots.STEPS > 1e-2  # truncation: error ~ h^2, slope 2 on log-log axes
+    slope = np.polyfit(np.log(plots.STEPS[big]), np.log(errors[big]), 1)[0]
+    assert 1.5 < slope < 2.5
+    assert errors[0] > 1e3 * errors[best], "rounding dominates at h = 1e-12"
+    useful = (plots.STEPS >= 1e-8) & (plots.STEPS <= 1e-2)
+    assert (errors[useful] <= bounds[useful]).all(), "the dashed bound covers the error"
+    svg = plots.gradient_check([case])
+    assert svg.startswith("<svg") and "suite" in svg
+
+
+def test_special_figures_say_why_they_are_absent() -> None:
+    figures = build.special_figures()
+    assert len(figures) == 2
+    for figure in figures:
+        assert figure.svg or any("absent" in note for note in figure.notes)
+
+
+# --- headless Chromium --------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="headless Chromium not installed (Debian: apt install chromium)"
+)
+def test_page_renders_in_headless_chromium(run: Run, tmp_path: Path) -> None:
+    import matplotlib.image
+
+    png = tmp_path / "page.png"
+    command = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
+        "--window-size=1366,900", (run.root / "reports" / "index.html").as_uri(),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    image = matplotlib.image.imread(png)
+    assert image.shape[:2] == (900, 1366)
+    assert image[..., :3].std() > 0.05, "the screenshot is blank"
