@@ -46,15 +46,20 @@ class Substitution:
     func: Callable[..., Any]
     origin: str  # how the user named it, e.g. "--impl-module my_bn"
 
-    def describe(self) -> str:
-        """Say where the function really comes from (imported names included)."""
+    @property
+    def target(self) -> str:
+        """``module.qualname`` of the function (robust to callables without those names)."""
         module = getattr(self.func, "__module__", None) or "?"
         qualname = getattr(self.func, "__qualname__", None) or repr(self.func)
+        return f"{module}.{qualname}"
+
+    def describe(self) -> str:
+        """Say where the function really comes from (imported names included)."""
         try:
             source = inspect.getsourcefile(self.func) or "?"
         except TypeError:
             source = "built-in"
-        return f"{self.name} <- {module}.{qualname} ({source}; via {self.origin})"
+        return f"{self.name} <- {self.target} ({source}; via {self.origin})"
 
 
 def _one_line(error: BaseException) -> str:
@@ -175,15 +180,8 @@ class Implementations:
         """Name what is under test: this repr appears in every failing example."""
         if not self._substituted:
             return "<implementations under test: reference>"
-        names = ", ".join(
-            f"{n} <- {s.func.__module__}.{s.func.__qualname__}"
-            for n, s in self._substituted.items()
-        )
+        names = ", ".join(f"{n} <- {s.target}" for n, s in self._substituted.items())
         return f"<implementations under test: {names}>"
-
-    def is_substituted(self, name: str) -> bool:
-        """Whether ``name`` is the user's implementation rather than the reference."""
-        return name in self._substituted
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name not in CONTRACT_NAMES:

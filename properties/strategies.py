@@ -550,7 +550,7 @@ def simplex_labels(
     [0, 1] with exact zeros mixed in and one entry per row raised by 1 so the row is
     never all zero, divided by their sum), ``"smoothed"`` (``(1 - alpha) onehot +
     alpha / N``, alpha in [0, 1]). By construction the rows sum to 1 within
-    ``reference.softmax.simplex_tolerance(N) = N EPS`` (the normalisation's rounding).
+    ``reference.softmax_ce.simplex_tolerance(N) = N EPS`` (the normalisation's rounding).
 
     >>> simplex_labels((3,), kind="soft").example()  # doctest: +SKIP
     array([0.25, 0. , 0.75])

@@ -33,7 +33,7 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import reference.softmax as ref
+import reference.softmax_ce as ref
 from properties.audit import uses
 from properties.strategies import FLOAT64_MAX, labelled_logits
 from properties.tolerance import (
@@ -316,7 +316,7 @@ def test_reference_cross_entropy_rejects_bad_input(func, y, z, match):
 
 
 def test_reference_accepts_labels_within_simplex_tolerance():
-    """sum(y) = 1 up to N EPS (reference.softmax.simplex_tolerance) is on the simplex."""
+    """sum(y) = 1 up to N EPS (reference.softmax_ce.simplex_tolerance) is on the simplex."""
     n = 10
     y = np.full(n, 0.1)  # fl(0.1) * 10 sums to 1 - 1.1e-16 in float64
     assert abs(y.sum() - 1.0) <= ref.simplex_tolerance(n)

@@ -32,7 +32,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import reference.softmax as ref
+import reference.softmax_ce as ref
 from properties.audit import uses
 from properties.strategies import (
     CONTRACT_MAX_LOGIT,

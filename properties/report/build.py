@@ -39,7 +39,7 @@ from properties.report import render
 #: none: the page then says so.
 GRADIENT_MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "reference.batchnorm": ("properties.test_batchnorm", ("FD_STEP", "STEP_X")),
-    "reference.softmax": ("properties.test_cross_entropy", ("FD_STEP", "STEP")),
+    "reference.softmax_ce": ("properties.test_cross_entropy", ("FD_STEP", "STEP")),
 }
 #: parameter names taken as the problem size of a benchmark (else extra_info["size"])
 SIZE_PARAMS = ("size", "n", "m", "N", "B")
@@ -293,14 +293,14 @@ def special_figures() -> list[Figure]:
         grad.notes.append(note)
     else:
         grad.notes.append("Batch norm curve absent: reference/batchnorm.py does not exist.")
-    if module_exists("reference.softmax"):
-        from reference.softmax import cross_entropy, cross_entropy_grad
+    if module_exists("reference.softmax_ce"):
+        from reference.softmax_ce import cross_entropy, cross_entropy_grad
 
-        step, note = suite_step(*GRADIENT_MODULES["reference.softmax"])
+        step, note = suite_step(*GRADIENT_MODULES["reference.softmax_ce"])
         cases.append(plots.cross_entropy_case(cross_entropy, cross_entropy_grad, step))
         grad.notes.append(note)
     else:
-        grad.notes.append("Cross-entropy curve absent: reference/softmax.py does not exist.")
+        grad.notes.append("Cross-entropy curve absent: reference/softmax_ce.py does not exist.")
     if cases:
         grad.svg = plots.gradient_check(cases)
         grad.notes.insert(
