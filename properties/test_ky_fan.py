@@ -114,14 +114,19 @@ def test_frame_is_orthonormal(impl, problem) -> None:
 @given(problem=ky_fan_problems())
 def test_frame_attains_sum_of_k_smallest_eigenvalues(impl, problem) -> None:
     psd, k = problem
+    assert_attains_minimum(impl.min_trace_frame(psd.sigma, k), psd, k, "eigvalsh")
+
+
+def assert_attains_minimum(Phi: np.ndarray, psd: PSDMatrix, k: int, note: str) -> None:
+    """Phi is an orthonormal frame whose trace is the sum of the k smallest eigenvalues."""
+    __tracebackhide__ = True
     m = psd.sigma.shape[0]
-    Phi = impl.min_trace_frame(psd.sigma, k)
     assert_orthonormal_frame(Phi, m, k, f"min_trace_frame(sigma, k={k})")
     assert_close(
         _trace(Phi, psd.sigma),
         _smallest_sum(psd.sigma, k),
         ky_fan_trace_tol(m, k, _norm(psd.sigma)),
-        what=f"trace(Phi^T sigma Phi) vs sum of the {k} smallest eigenvalues (eigvalsh)",
+        what=f"trace(Phi^T sigma Phi) vs sum of the {k} smallest eigenvalues ({note})",
         why=TRACE_WHY,
     )
 
@@ -232,16 +237,7 @@ def tied_problems(draw: st.DrawFn) -> tuple[PSDMatrix, int]:
 @given(problem=tied_problems())
 def test_value_is_attained_with_a_tie(impl, problem) -> None:
     psd, k = problem
-    m = psd.sigma.shape[0]
-    Phi = impl.min_trace_frame(psd.sigma, k)
-    assert_orthonormal_frame(Phi, m, k, f"min_trace_frame(sigma, k={k})")
-    assert_close(
-        _trace(Phi, psd.sigma),
-        _smallest_sum(psd.sigma, k),
-        ky_fan_trace_tol(m, k, _norm(psd.sigma)),
-        what=f"trace(Phi^T sigma Phi) vs sum of the {k} smallest eigenvalues (tie at k)",
-        why=TRACE_WHY,
-    )
+    assert_attains_minimum(impl.min_trace_frame(psd.sigma, k), psd, k, "tie at k")
 
 
 def _frame_of(a: np.ndarray, m: int, k: int) -> np.ndarray:
