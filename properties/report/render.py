@@ -63,6 +63,7 @@ figure svg{width:100%;height:auto}figcaption{font-size:13px;color:#57606a}
 
 MARK = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "–", "xfailed": "x", "xpassed": "!"}
 FAILING = ("failed", "error", "xpassed")
+VERDICT_MARK = {"rejected": "✓", "NOT rejected": "✗"}
 
 
 def seconds(value: float) -> str:
@@ -184,7 +185,7 @@ def wrong_table(entries: Sequence[WrongEntry]) -> str:
     rows = [
         [
             f'<span class="{e.verdict.lower().replace(" ", "-")}">'
-            f"{'✓' if e.verdict == 'rejected' else '✗'} {escape(e.verdict)}</span>",
+            f"{VERDICT_MARK.get(e.verdict, '–')} {escape(e.verdict)}</span>",
             f"<code>{escape(e.name)}</code>",
             f"<code>{breakable(e.func)}</code>",
             escape(e.mistake),
@@ -224,9 +225,10 @@ def theorem_block(t: Theorem) -> str:
         f"<details><summary>What the properties check, and their oracles "
         f"({len(checks.splitlines())} lines)</summary>{pre(checks, 'statement')}</details>"
     )
+    count = len({x["name"].split("[")[0] for x in t.tests})
     stats = " · ".join(
         [
-            f"{len({x['name'].split('[')[0] for x in t.tests})} properties",
+            f"{count} propert{'y' if count == 1 else 'ies'}",
             f"{t.examples} examples",
             seconds(t.duration),
             f"wrong implementations: {catalogue_tally(t.catalogue)}",
@@ -437,7 +439,9 @@ def markdown(r: Report) -> str:
     unclaimed = [("Contract names no theorem declares", r.unclaimed)] if r.unclaimed else []
     for title, entries in [*((t.title, t.catalogue) for t in r.theorems), *unclaimed]:
         lines += ["", f"### {title} ({catalogue_tally(entries)})", ""]
-        if entries:
+        if not entries:
+            lines.append("No catalogue entry targets its contract names.")
+        else:
             lines += ["| audit | wrong implementation | the mistake |", "|---|---|---|"]
             lines += [
                 f"| {'**NOT rejected**' if e.verdict == 'NOT rejected' else e.verdict} "
