@@ -58,6 +58,7 @@ def benchmark_bars(group: str, points: Sequence[BenchPoint]) -> str:
     ax.barh(range(len(ordered)), [p.median for p in ordered], color=colours)
     ax.set_yticks(range(len(ordered)), [p.name for p in ordered], fontsize=7)
     ax.set_xscale("log")
+    ax.tick_params(axis="x", which="minor", labelsize=6)  # within a decade: labels crowd
     ax.invert_yaxis()
     ax.set_xlabel("median time per call (s), log scale; blue = reference; label = × fastest")
     ax.set_title(f"benchmark group {group!r}")
