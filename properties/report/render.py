@@ -161,6 +161,11 @@ def split_statement(statement: str) -> tuple[str, str]:
     return statement, ""
 
 
+def property_count(t: Theorem) -> int:
+    """Its properties: test functions (the parametrized cases of one count once)."""
+    return len({x["name"].split("[")[0] for x in t.tests})
+
+
 def anchor(t: Theorem) -> str:
     """The HTML id of a theorem's block, from its module name."""
     return "theorem-" + re.sub(
@@ -225,7 +230,7 @@ def theorem_block(t: Theorem) -> str:
         f"<details><summary>What the properties check, and their oracles "
         f"({len(checks.splitlines())} lines)</summary>{pre(checks, 'statement')}</details>"
     )
-    count = len({x["name"].split("[")[0] for x in t.tests})
+    count = property_count(t)
     stats = " · ".join(
         [
             f"{count} propert{'y' if count == 1 else 'ies'}",
@@ -417,7 +422,7 @@ def markdown(r: Report) -> str:
         "|---|---|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {cell(t.title)} (`{t.path}`) | **{t.status}** | {len(t.tests)} | {t.examples} "
+        f"| {cell(t.title)} (`{t.path}`) | **{t.status}** | {property_count(t)} | {t.examples} "
         f"| {t.duration:.2f} s | {catalogue_tally(t.catalogue)} |"
         for t in r.theorems
     ] or ["| (no theorem module yet) | | | | | |"]
