@@ -1,6 +1,6 @@
 """Conv2D, 3x3 kernel, stride 1, padding 1, float64: the reference against its baselines.
 
-Two sizes, one group each, so pytest-benchmark reports ratios within a size:
+Two fixed sizes, one group each, so pytest-benchmark reports ratios within a size:
 
 * small: B=8, 32x32, 16 -> 32 channels; large: B=16, 64x64, 32 -> 64 channels.
 * ``reference``: ``reference.conv.conv2d`` (np.pad, a sliding-window view, one GEMM).
@@ -13,6 +13,10 @@ Two sizes, one group each, so pytest-benchmark reports ratios within a size:
   preallocated data, exactly the GEMM inside the reference without the patch copy: the
   local limit of any im2col convolution. GFLOP/s = ``2 B W' H' C_out 9 C_in / time``,
   stored in each benchmark's ``extra_info``.
+
+Group "conv2d scaling B=4 WxW 16->32 k=3" times the reference and the same-FLOPs matmul
+for W = H = 8, 16, 32, 64 (parameter ``W``, the size the report plots time against;
+parameter ``impl``, the implementation): the work grows like W^2.
 
 Not audited (no ``@uses``) and never asserting on time: the numbers are for the report.
 """
@@ -122,3 +126,25 @@ def _matmul(benchmark, size: Size) -> None:
     kernel = rng.standard_normal((9 * size.C_in, size.C_out))
     _record(benchmark, size)
     assert benchmark(np.matmul, columns, kernel).shape == (size.B * size.W * size.W, size.C_out)
+
+
+# --- how time grows with the image side ----------------------------------------------
+
+#: spatial sides of the scaling group: B = 4, W = H, 16 -> 32 channels, 3x3 kernel
+SCALING_W = (8, 16, 32, 64)
+
+
+# max_time 0.25 s per benchmark (pytest-benchmark's default is 1 s): eight points stay
+# cheap in `make report`, and the median of >= 5 rounds is enough to draw a slope
+@pytest.mark.benchmark(group="conv2d scaling B=4 WxW 16->32 k=3", max_time=0.25)
+@pytest.mark.parametrize("W", SCALING_W)
+@pytest.mark.parametrize("impl", ["reference", "matmul_same_flops"])
+def test_conv2d_scaling(benchmark, impl, W):
+    """Time against the side W (work grows like W^2): the reference and its GEMM floor."""
+    size = Size(4, W, 16, 32)
+    if impl == "reference":
+        x, w, b = _inputs(size)
+        _record(benchmark, size)
+        assert benchmark(conv2d, x, w, b, **GEOMETRY).shape == (4, W, W, 32)
+    else:
+        _matmul(benchmark, size)

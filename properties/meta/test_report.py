@@ -1,12 +1,16 @@
 """The report builder, tested on a small run of a fake suite of its own.
 
 A throwaway suite (written to a temporary directory) has three theorem modules, one
-with a failing property whose shrunk counterexample contains HTML, one erratum, and a
-benchmark group at two sizes. It runs in a subprocess with the report plugin and
-coverage, exactly as ``make report`` runs the real suite, and the builder turns the
-run into ``index.html`` and ``summary.md``. The tests check that every theorem is on
-the page, that the numbers were parsed, that the failure shows its counterexample,
-that text from the run is escaped, that the special plots draw what they claim, and
+with a failing property whose shrunk counterexample contains HTML, one erratum, a
+benchmark group at two sizes, and a stand-in of ``properties/meta/test_catalogue.py``
+auditing a small fake catalogue (one entry rejected, one not). It runs in a
+subprocess with the report plugin and coverage, exactly as ``make report`` runs the
+real suite, and the builder turns the run into ``index.html`` and ``summary.md``. The
+tests check that every theorem is on the page as its own block with its statement,
+that the numbers were parsed, that the failure shows its counterexample, that each
+theorem lists the wrong implementations tried against its contract names with the
+audit's verdict, that text from the run is escaped, that a group measured at several
+sizes gets a time-against-size plot, that the special plots draw what they claim, and
 that headless Chromium renders the page.
 """
 
@@ -37,8 +41,10 @@ FAKE_SUITE = {
 
         For all integers a, b:  a + b = b + a.
         """
+        import pytest
         from hypothesis import given, settings, strategies as st
 
+        @pytest.mark.uses("add")
         @settings(max_examples=37)  # a number the report test can recognise
         @given(st.integers(), st.integers())
         def test_commutes(a, b):
@@ -66,8 +72,10 @@ FAKE_SUITE = {
         For all floats x:  x * x >= 0.
         """
         import fakeref
+        import pytest
         from hypothesis import given, strategies as st
 
+        @pytest.mark.uses("square")
         @given(st.floats(allow_nan=False))
         def test_square(x):
             assert fakeref.square(x) >= 0
@@ -90,6 +98,17 @@ FAKE_SUITE = {
                 return total
             benchmark(loop)
         """,
+    "meta/test_catalogue.py": """
+        import pytest
+
+        # the verdict of each audit, as properties/meta/test_catalogue.py would find it
+        REJECTED = {"square:square_identity": True, "square:square_negated": False,
+                    "add:add_subtracts": True}
+
+        @pytest.mark.parametrize("entry", sorted(REJECTED))
+        def test_wrong_implementation_is_rejected(entry):
+            assert REJECTED[entry], f"no property rejected {entry}"
+        """,
     "fakeref.py": """
         def square(x):
             if x < 0:
@@ -97,6 +116,15 @@ FAKE_SUITE = {
             return x * x
         """,
 }
+
+
+#: the fake catalogue, (contract name, function, mistake), as properties.catalogue has it
+CATALOGUE = [
+    ("square", "square_identity", "returns x, not x * x"),
+    ("square", "square_negated", "returns -x * x <b>negated</b>"),
+    ("add", "add_subtracts", "a - b"),
+    ("cube", "cube_orphan", "no theorem declares cube"),
+]
 
 
 class Run(NamedTuple):
@@ -116,12 +144,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     suite = root / "suite"
     suite.mkdir()
     for name, source in FAKE_SUITE.items():
+        (suite / name).parent.mkdir(exist_ok=True)
         (suite / name).write_text(textwrap.dedent(source).lstrip(), encoding="utf-8")
     out = root / "reports"
     (out / "benchmarks").mkdir(parents=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(suite)])}
     command = [
-        sys.executable, "-m", "pytest", "-p", "properties.report.plugin",
+        sys.executable, "-m", "pytest", "-p", "properties.report.plugin", "-p", "properties.audit",
         "-p", "no:cacheprovider", "-o", "python_files=test_*.py bench_*.py",
         "--hypothesis-seed=0", "--cov=fakeref", "--cov-branch",
         "--cov-report=xml:reports/coverage/coverage.xml",
@@ -138,6 +167,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         out / "benchmarks" / "benchmarks.json",
         suite,
         special=False,  # the special plots need the real references: tested below
+        catalogue=CATALOGUE,
     )
     return Run(
         root,
@@ -153,6 +183,7 @@ def test_fake_run_fails_exactly_where_it_should(run: Run) -> None:
     outcomes = {t["name"]: t["outcome"] for t in run.results["tests"]}
     assert outcomes["test_short"] == "failed"
     assert outcomes["test_commutes"] == "passed"
+    assert outcomes["test_wrong_implementation_is_rejected[square:square_negated]"] == "failed"
     assert run.results["session"]["exitstatus"] == 1
     # the plugin chains Hypothesis's statistics callback: its JUnit properties survive
     junit = (run.root / "reports" / "junit.xml").read_text(encoding="utf-8")
@@ -166,6 +197,53 @@ def test_every_theorem_is_on_the_page_in_problem_order(run: Run) -> None:
         assert -1 not in positions, f"missing theorem among {titles}"
         assert positions == sorted(positions), "theorems not in problem order 1, 2, 10"
     assert "For all integers a, b:  a + b = b + a." in run.html
+    # each theorem is a full-width block; its statement a monospace block kept verbatim
+    assert run.html.count('<section class="theorem') == 3
+    assert '<pre class="statement">For all integers a, b:  a + b = b + a.</pre>' in run.html
+
+
+def theorem_block(html: str, module: str) -> str:
+    """The HTML of one theorem's block."""
+    found = re.search(
+        rf'<section class="theorem[^"]*" id="theorem-{module}">.*?</section>', html, re.S
+    )
+    assert found is not None, f"no block for {module}"
+    return found.group(0)
+
+
+def test_the_statement_is_split_from_what_the_properties_check() -> None:
+    from properties.report import render
+
+    doc = "Let x > 0.\n\n    x^2 > 0.\n\nProperties (oracles):\n- x * x > 0 [the law]"
+    checks = "Properties (oracles):\n- x * x > 0 [the law]"
+    assert render.split_statement(doc) == ("Let x > 0.\n\n    x^2 > 0.", checks)
+    assert render.split_statement("Let x > 0. Then x^2 > 0.") == ("Let x > 0. Then x^2 > 0.", "")
+
+
+def test_each_theorem_lists_the_wrong_implementations_tried(run: Run) -> None:
+    uses = {t["name"]: t["uses"] for t in run.results["tests"]}
+    assert uses["test_square"] == ["square"] and uses["test_short"] == []
+
+    gamma = theorem_block(run.html, "test_gamma")
+    cells = (
+        r'<span class="([a-z-]+)">[^<]*</span></td><td><code>\w+</code></td><td><code>(.*?)</code>'
+    )
+    rows = re.findall(cells, gamma)
+    verdicts = {func.replace("<wbr>", ""): verdict for verdict, func in rows}
+    assert verdicts == {"square_identity": "rejected", "square_negated": "not-rejected"}
+    assert "1 / 2 rejected" in gamma and "NOT rejected" in gamma
+    assert "returns -x * x &lt;b&gt;negated&lt;/b&gt;" in gamma  # the mistake, escaped
+    alpha = theorem_block(run.html, "test_alpha")
+    assert "add_<wbr>subtracts" in alpha and "1 / 1 rejected" in alpha
+    assert "NOT rejected" not in alpha and "square" not in alpha
+    assert "declare no contract name" in theorem_block(run.html, "test_beta")
+    # an entry no theorem declares is listed apart, not lost; its audit did not run
+    assert "no theorem declares" in run.html and "cube_<wbr>orphan" in run.html
+    assert "not run" in run.html.split("cube_<wbr>orphan")[0].rsplit("<tr>", 1)[-1]
+
+    assert "| **NOT rejected** | `square:square_negated` |" in run.summary
+    assert "| rejected | `add:add_subtracts` |" in run.summary
+    assert "| 1 / 2 rejected |" in run.summary  # the theorem table's column
 
 
 def test_numbers_are_parsed(run: Run) -> None:
@@ -186,7 +264,8 @@ def test_numbers_are_parsed(run: Run) -> None:
     for size in (10.0, 1000.0):
         ratios = sorted(b.ratio for b in benches if b.size == size)
         assert ratios[0] == 1.0 and len(ratios) == 2 and ratios[1] >= 1.0
-    assert "time against size" in run.html and run.html.count("<svg") >= 2
+    assert "sum: time against size" in run.html and run.html.count("<svg") >= 2
+    assert "time against n" in run.html  # the size is named after its parameter
 
 
 def test_a_failure_is_rendered_with_its_shrunk_counterexample(run: Run) -> None:
@@ -231,6 +310,28 @@ def test_benchmarks_compare_implementations_within_one_case(tmp_path: Path) -> N
         ("test_conv[impl=reference]", "shape=big"): 1.0,
         ("test_conv[impl=loop]", "shape=big"): 10.0,
     }
+
+
+def test_time_against_size_only_where_a_group_has_several_sizes() -> None:
+    def bench(group: str, label: str, size: float, median: float) -> build.Bench:
+        name = f"{label}[{size:g}]"
+        return build.Bench(group, name, label, f"n={size:g}", size, median, median, 0.0, 5,
+                           size_name="n", q1=0.9 * median, q3=1.1 * median)  # fmt: skip
+
+    benches = [bench("scaling", "test_reference", n, 1e-6 * n) for n in (10, 100, 1000)]
+    benches += [bench("scaling", "test_loop", n, 1e-8 * n**2) for n in (10, 100, 1000)]
+    benches += [bench("fixed", "test_reference", 64, 1e-3), bench("fixed", "test_loop", 64, 2e-3)]
+    figures = {f.title: f for f in build.benchmark_figures(benches)}
+    assert set(figures) == {
+        "fixed: each benchmark",
+        "scaling: each benchmark",
+        "scaling: time against size",
+    }
+    svg = figures["scaling: time against size"].svg
+    assert svg.startswith("<svg") and "time against n" in svg
+    # one line per implementation, labelled with its fitted log-log slope
+    assert "test_reference (slope 1.00)" in svg and "test_loop (slope 2.00)" in svg
+    assert plots.scaling_slope([10, 100, 1000], [1.0, 10.0, 100.0]) == pytest.approx(1.0)
 
 
 def test_several_distinct_failures_keep_every_counterexample() -> None:

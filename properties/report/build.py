@@ -7,7 +7,11 @@ Inputs, each optional (a missing one is said on the page, never an error):
 * the theorem modules themselves, ``properties/test_*.py``: the first line of each module
   docstring is the title ("Theorem (Problem N): ..."), the rest the statement;
 * ``coverage.xml`` from pytest-cov (branch coverage of ``reference/`` and the strategies);
-* ``benchmarks.json`` from pytest-benchmark.
+* ``benchmarks.json`` from pytest-benchmark;
+* the catalogue of wrong implementations (``properties.catalogue``): each entry is shown
+  under every theorem whose properties declare its contract name (``@uses``, recorded by
+  the plugin), as rejected or not by its audit in the same run
+  (``properties/meta/test_catalogue.py::test_wrong_implementation_is_rejected[NAME:func]``).
 
 The page is one self-contained HTML file: inline CSS, figures as inline SVG, no script,
 no network. Every piece of text that comes from a run (counterexamples, messages,
@@ -26,7 +30,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,11 +47,37 @@ GRADIENT_MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 #: parameter names taken as the problem size of a benchmark (else extra_info["size"])
 SIZE_PARAMS = ("size", "n", "m", "N", "B")
+#: the meta test whose parametrized items audit the catalogue entries, id ``NAME:func``
+CATALOGUE_TEST = "test_wrong_implementation_is_rejected"
 #: parameter names that choose the implementation rather than the case measured
 IMPLEMENTATION_PARAMS = ("impl", "implementation", "method", "variant", "func", "fn", "baseline")
 
 
 # --- reading the inputs ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WrongEntry:
+    """A catalogued wrong implementation and what its audit did in this run."""
+
+    name: str  # the contract name it pretends to implement
+    func: str  # its function name in properties/catalogue/<theorem>.py
+    mistake: str  # one line: what is wrong
+    outcome: str  # the outcome of its catalogue test item; "not run" when absent
+
+    @property
+    def id(self) -> str:
+        """``NAME:func``, the catalogue test's parameter id."""
+        return f"{self.name}:{self.func}"
+
+    @property
+    def verdict(self) -> str:
+        """The audit's verdict: rejected (some property failed it), NOT rejected, or not run."""
+        if self.outcome == "passed":
+            return "rejected"
+        if self.outcome in ("failed", "error"):
+            return "NOT rejected"
+        return self.outcome  # "not run", "skipped"
 
 
 @dataclass
@@ -60,6 +90,7 @@ class Theorem:
     problem: tuple[float, ...]  # sort key from "Problem N.M"
     tests: list[dict[str, Any]] = field(default_factory=list)
     collection_error: str = ""
+    catalogue: list[WrongEntry] = field(default_factory=list)  # entries for its names
 
     @property
     def status(self) -> str:
@@ -84,6 +115,16 @@ class Theorem:
     def failures(self) -> list[dict[str, Any]]:
         """The records of failing tests."""
         return [t for t in self.tests if t["outcome"] in ("failed", "error", "xpassed")]
+
+    @property
+    def uses(self) -> set[str]:
+        """The contract names its properties declare (``@uses``, as the plugin recorded)."""
+        return {name for t in self.tests for name in t.get("uses") or ()}
+
+    @property
+    def rejected(self) -> int:
+        """How many of its catalogue entries the audits rejected."""
+        return sum(e.verdict == "rejected" for e in self.catalogue)
 
 
 def read_theorem(path: Path, root: Path) -> Theorem:
@@ -116,6 +157,52 @@ def theorems(root: Path, theorem_dir: Path, results: dict[str, Any]) -> list[The
         if module in by_path:
             by_path[module].collection_error = error["longrepr"]
     return sorted(found, key=lambda t: (t.problem, t.path))
+
+
+def load_catalogue() -> tuple[list[tuple[str, str, str]], str]:
+    """``(name, func, mistake)`` of every ``properties.catalogue`` entry, and a note.
+
+    The note is empty, or says why there is no catalogue (a broken catalogue module must
+    not stop the report: the page says so instead).
+    """
+    try:
+        from properties.catalogue import all_wrong_implementations
+
+        found = all_wrong_implementations()
+    except Exception as error:  # shown on the page
+        return [], f"properties.catalogue failed to import ({type(error).__name__}: {error})."
+    return [(e.name, e.func.__name__, e.mistake) for e in found], ""
+
+
+def catalogue_outcomes(results: dict[str, Any]) -> dict[str, str]:
+    """``NAME:func`` -> outcome of its ``test_wrong_implementation_is_rejected`` item."""
+    found = {}
+    for test in results.get("tests", []):
+        base, _, rest = test["name"].partition("[")
+        if base == CATALOGUE_TEST and rest.endswith("]"):
+            found[rest[:-1]] = test["outcome"]
+    return found
+
+
+def attach_catalogue(
+    found: list[Theorem], entries: Sequence[tuple[str, str, str]], results: dict[str, Any]
+) -> list[WrongEntry]:
+    """Give each theorem the entries whose name its properties declare; return the rest.
+
+    An entry goes under every theorem whose recorded ``uses`` contain its contract name
+    (one name may be exercised by several theorems); entries no theorem declares are
+    returned, so the page can list them apart rather than lose them.
+    """
+    outcomes = catalogue_outcomes(results)
+    wrong = [WrongEntry(n, f, m, outcomes.get(f"{n}:{f}", "not run")) for n, f, m in entries]
+    unclaimed = []
+    for entry in wrong:
+        owners = [t for t in found if entry.name in t.uses]
+        for theorem in owners:
+            theorem.catalogue.append(entry)
+        if not owners:
+            unclaimed.append(entry)
+    return unclaimed
 
 
 def errata(results: dict[str, Any]) -> list[dict[str, str]]:
@@ -169,6 +256,9 @@ class Bench:
     stddev: float
     rounds: int
     ratio: float = 1.0  # median / the fastest median of the same group and case
+    size_name: str = ""  # what the size is: the parameter's name, or "size"
+    q1: float | None = None  # quartiles of the rounds (spread on the scaling plot)
+    q3: float | None = None
 
     @property
     def is_reference(self) -> bool:
@@ -176,19 +266,28 @@ class Bench:
         return "reference" in self.name
 
 
-def _size(entry: dict[str, Any]) -> float | None:
-    """The problem size: ``extra_info["size"]``, a size-named or the only numeric param."""
+def _size(entry: dict[str, Any]) -> tuple[float | None, str]:
+    """The problem size and its name, ``(None, "")`` when the benchmark declares none.
+
+    ``extra_info["size"]`` first, else a parameter named in ``SIZE_PARAMS``, else the
+    only numeric parameter that does not choose the implementation.
+    """
     extra = entry.get("extra_info") or {}
     if isinstance(extra.get("size"), int | float):
-        return float(extra["size"])
+        return float(extra["size"]), "size"
     params = entry.get("params") or {}
     numeric = {
-        k: v for k, v in params.items() if isinstance(v, int | float) and not isinstance(v, bool)
+        k: v
+        for k, v in params.items()
+        if k not in IMPLEMENTATION_PARAMS and isinstance(v, int | float) and not isinstance(v, bool)
     }
     for name in SIZE_PARAMS:
         if name in numeric:
-            return float(numeric[name])
-    return float(next(iter(numeric.values()))) if len(numeric) == 1 else None
+            return float(numeric[name]), name
+    if len(numeric) == 1:
+        name, value = next(iter(numeric.items()))
+        return float(value), name
+    return None, ""
 
 
 def read_benchmarks(path: Path) -> list[Bench]:
@@ -203,7 +302,7 @@ def read_benchmarks(path: Path) -> list[Bench]:
         params = entry.get("params") or {}
         impl = [f"{k}={v}" for k, v in params.items() if k in IMPLEMENTATION_PARAMS]
         case = [f"{k}={v}" for k, v in params.items() if k not in IMPLEMENTATION_PARAMS]
-        size = _size(entry)
+        size, size_name = _size(entry)
         if size is not None and not case:
             case = [f"size={size:g}"]
         base = entry["name"].split("[")[0]
@@ -219,6 +318,9 @@ def read_benchmarks(path: Path) -> list[Bench]:
                 mean=float(stats["mean"]),
                 stddev=float(stats["stddev"]),
                 rounds=int(stats["rounds"]),
+                size_name=size_name,
+                q1=float(stats["q1"]) if "q1" in stats else None,
+                q3=float(stats["q3"]) if "q3" in stats else None,
             )
         )
     fastest: dict[tuple[str, str], float] = {}
@@ -327,13 +429,28 @@ def benchmark_figures(benches: list[Bench]) -> list[Figure]:
     figures = []
     for group, members in sorted(groups.items()):
         points = [
-            plots.BenchPoint(b.name, b.label, b.case, b.size, b.median, b.ratio, b.is_reference)
+            plots.BenchPoint(
+                b.name, b.label, b.case, b.size, b.median, b.ratio, b.is_reference, b.q1, b.q3
+            )
             for b in members
         ]
         figures.append(Figure(f"{group}: each benchmark", plots.benchmark_bars(group, points)))
         if len({b.size for b in members if b.size is not None}) >= 2:
-            scaling = plots.benchmark_scaling(group, [p for p in points if p.size is not None])
-            figures.append(Figure(f"{group}: time against size", scaling))
+            names = sorted({b.size_name for b in members if b.size is not None})
+            scaling = plots.benchmark_scaling(
+                group, [p for p in points if p.size is not None], " or ".join(names)
+            )
+            figures.append(
+                Figure(
+                    f"{group}: time against size",
+                    scaling,
+                    [
+                        f"Median time per call against {' or '.join(names)}, log-log, one line "
+                        "per implementation; bars span the quartiles of the rounds; the legend "
+                        "gives each line's fitted slope p (time ∝ size^p)."
+                    ],
+                )
+            )
     return figures
 
 
@@ -352,6 +469,8 @@ class Report:
     benches: list[Bench]
     bench_figures: list[Figure]
     figures: list[Figure]
+    unclaimed: list[WrongEntry] = field(default_factory=list)  # catalogue, no theorem
+    catalogue_note: str = ""  # why there is no catalogue, when there is none
 
     @property
     def other_failures(self) -> list[dict[str, Any]]:
@@ -382,23 +501,33 @@ def build(
     benchmarks_path: Path,
     theorem_dir: Path,
     special: bool = True,
+    catalogue: Sequence[tuple[str, str, str]] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``index.html`` and ``summary.md`` into ``out``; return their paths.
 
     ``special=False`` skips the Ky Fan and gradient-check figures (they need the real
     reference modules; the builder's own tests draw them with stand-ins).
+    ``catalogue`` is ``(name, func, mistake)`` per wrong implementation; by default
+    ``properties.catalogue``'s entries.
     """
     results = load_json(results_path) or {}
     benches = read_benchmarks(benchmarks_path)
+    note = ""
+    if catalogue is None:
+        catalogue, note = load_catalogue()
+    found = theorems(root, theorem_dir, results)
+    unclaimed = attach_catalogue(found, catalogue, results)
     report = Report(
         results=results,
-        theorems=theorems(root, theorem_dir, results),
+        theorems=found,
         errata=errata(results),
         coverage=read_coverage(coverage_path),
         coverage_link=os.path.relpath(coverage_path.parent / "html" / "index.html", out),
         benches=benches,
         bench_figures=benchmark_figures(benches),
         figures=special_figures() if special else [],
+        unclaimed=unclaimed,
+        catalogue_note=note,
     )
     out.mkdir(parents=True, exist_ok=True)
     page, summary = out / "index.html", out / "summary.md"

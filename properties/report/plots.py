@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # headless: no display, no GUI toolkit
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from properties.tolerance import directional_difference
 
@@ -42,6 +43,8 @@ class BenchPoint(NamedTuple):
     median: float  # seconds
     ratio: float  # median / fastest median of its group and case
     is_reference: bool
+    q1: float | None = None  # quartiles of the rounds, seconds (None: not recorded)
+    q3: float | None = None
 
 
 REFERENCE_COLOUR, BASELINE_COLOUR = "#1f6feb", "#8c959f"
@@ -55,6 +58,7 @@ def benchmark_bars(group: str, points: Sequence[BenchPoint]) -> str:
     ax.barh(range(len(ordered)), [p.median for p in ordered], color=colours)
     ax.set_yticks(range(len(ordered)), [p.name for p in ordered], fontsize=7)
     ax.set_xscale("log")
+    ax.tick_params(axis="x", which="minor", labelsize=6)  # within a decade: labels crowd
     ax.invert_yaxis()
     ax.set_xlabel("median time per call (s), log scale; blue = reference; label = × fastest")
     ax.set_title(f"benchmark group {group!r}")
@@ -64,27 +68,57 @@ def benchmark_bars(group: str, points: Sequence[BenchPoint]) -> str:
     return to_svg(fig)
 
 
-def benchmark_scaling(group: str, points: Sequence[BenchPoint]) -> str:
-    """Median time against problem size, one line per implementation (log-log)."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    for i, label in enumerate(sorted({p.label for p in points})):
+def scaling_slope(sizes: Sequence[float], times: Sequence[float]) -> float:
+    """Least-squares slope p of log(time) against log(size): time grows like size^p."""
+    return float(np.polyfit(np.log(sizes), np.log(times), 1)[0])
+
+
+def benchmark_scaling(group: str, points: Sequence[BenchPoint], size_name: str = "size") -> str:
+    """Median time against problem size, one line per implementation (log-log).
+
+    Error bars span the quartiles of the rounds (when recorded), so a point disturbed by
+    other load on the machine shows as one; the legend gives each line's fitted slope.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    labels = sorted({p.label for p in points}, key=lambda x: (not _is_reference(x, points), x))
+    for i, label in enumerate(labels):
         mine = sorted((p for p in points if p.label == label), key=lambda p: p.size or 0.0)
         reference = mine[0].is_reference
-        ax.plot(
-            [p.size for p in mine],
-            [p.median for p in mine],
-            "-o" if reference else "--s",
+        sizes = [float(p.size or 0.0) for p in mine]
+        medians = [p.median for p in mine]
+        spread = None
+        if all(p.q1 is not None and p.q3 is not None for p in mine):
+            spread = np.array(
+                [[max(p.median - (p.q1 or 0.0), 0.0) for p in mine],
+                 [max((p.q3 or 0.0) - p.median, 0.0) for p in mine]]
+            )  # fmt: skip
+        slope = f" (slope {scaling_slope(sizes, medians):.2f})" if len(set(sizes)) >= 2 else ""
+        ax.errorbar(
+            sizes,
+            medians,
+            yerr=spread,
+            fmt="-o" if reference else "--s",
             color=REFERENCE_COLOUR if reference else f"C{i + 1}",
-            label=label,
+            label=label + slope,
             ms=4,
+            capsize=2,
+            lw=1.8 if reference else 1.2,
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("problem size (as the benchmark declares it)")
+    sizes = sorted({float(p.size) for p in points if p.size is not None})
+    ax.set_xticks(sizes, [f"{s:g}" for s in sizes])  # the measured sizes, not powers of 10
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel(f"problem size: {size_name} (log scale)")
     ax.set_ylabel("median time per call (s)")
-    ax.set_title(f"benchmark group {group!r}: time against size")
+    ax.set_title(f"{group}: time against {size_name}", fontsize=9)
     ax.legend(fontsize=7)
     return to_svg(fig)
+
+
+def _is_reference(label: str, points: Sequence[BenchPoint]) -> bool:
+    """Whether the benchmarks labelled ``label`` measure the reference."""
+    return any(p.is_reference for p in points if p.label == label)
 
 
 def ky_fan(min_trace_frame: Callable[[Any, int], Any], m: int = 6, frames: int = 300) -> str:

@@ -5,7 +5,9 @@ statistics (examples tried per phase, taken from Hypothesis's own statistics col
 chained so ``--hypothesis-show-statistics`` and the JUnit properties still work), the
 failure text with the shrunk counterexample (the exception's notes, where Hypothesis
 puts "Falsifying example" / "Failing test case" and labelled draws), and the test's user
-properties (errata recorded with ``properties.errata.record_erratum``). Collection errors
+properties (errata recorded with ``properties.errata.record_erratum``) and the contract
+names it declares with ``@uses`` (``properties.audit.declared_names``: the report maps
+catalogue entries to theorems through them). Collection errors
 are recorded per file. At the end of the session everything is written as JSON to
 ``--report-results`` (default ``reports/results.json`` under the rootdir).
 """
@@ -23,6 +25,8 @@ from typing import Any
 import hypothesis
 import pytest
 from hypothesis.statistics import collector
+
+from properties.audit import declared_names
 
 #: cap on stored failure text per test, so one huge array cannot bloat the report
 MAX_TEXT = 20_000
@@ -118,6 +122,7 @@ class Recorder:
                 "counterexample": "",
                 "longrepr": "",
                 "user_properties": [],
+                "uses": sorted(declared_names(item)),
             },
         )
 

@@ -7,6 +7,7 @@ errata, names) passes through ``html.escape``; only the markup written here does
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -14,7 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only for annotations: build imports this module
-    from properties.report.build import Bench, Coverage, Figure, Report, Theorem
+    from properties.report.build import Bench, Coverage, Figure, Report, Theorem, WrongEntry
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
@@ -31,13 +32,28 @@ table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0}
 th,td{border:1px solid #d0d7de;padding:6px 8px;vertical-align:top;text-align:left}
 th{background:#eaeef2;font-size:13px}
 table.theorems{table-layout:fixed}table.theorems pre{overflow-wrap:anywhere}
+section.theorem{background:#fff;border:1px solid #d0d7de;border-left:5px solid #1a7f37;
+ border-radius:6px;padding:10px 16px 12px;margin:14px 0}
+section.theorem.is-failed,section.theorem.is-broken{border-left-color:#cf222e}
+section.theorem.is-not-run{border-left-color:#9a6700}
+.thead{display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 14px}
+.thead .title{font-size:16px;font-weight:600}.thead .stats{margin-left:auto;color:#57606a}
+pre.statement{white-space:pre;overflow-x:auto;word-break:normal;background:#f6f8fa;
+ padding:8px 12px;margin:8px 0;font-size:13px;line-height:1.45}
+h4{font-size:13px;margin:10px 0 4px;color:#57606a;text-transform:uppercase;letter-spacing:.03em}
+ul.props{columns:3 340px;column-gap:28px;list-style:none;margin:0;padding:0;font-size:13px}
+ul.props li{break-inside:avoid;padding:1px 0}ul.props .meta{white-space:nowrap}
+table.wrong{font-size:13px;margin:2px 0;width:auto;min-width:60%}
+table.wrong td,table.wrong th{padding:3px 8px}
+table.wrong td:first-child{white-space:nowrap;width:9em}
+table.overview td:nth-child(n+2){white-space:nowrap}
+.rejected{color:#1a7f37;font-weight:600}.not-rejected{color:#cf222e;font-weight:700}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 pre{white-space:pre-wrap;word-break:break-word;margin:4px 0;background:#f6f8fa;padding:6px;
  border-radius:4px;font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre.long{max-height:24em;overflow:auto}
 .held{color:#1a7f37;font-weight:600}.failed,.broken{color:#cf222e;font-weight:600}
 .not-run{color:#9a6700;font-weight:600}
-ul.props{margin:0;padding-left:16px;font-size:13px}
 summary{cursor:pointer;color:#0969da}
 .fail{border-left:4px solid #cf222e;background:#fff5f5;padding:4px 8px;margin:6px 0}
 figure{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:10px;margin:0}
@@ -47,6 +63,7 @@ figure svg{width:100%;height:auto}figcaption{font-size:13px;color:#57606a}
 
 MARK = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "–", "xfailed": "x", "xpassed": "!"}
 FAILING = ("failed", "error", "xpassed")
+VERDICT_MARK = {"rejected": "✓", "NOT rejected": "✗"}
 
 
 def seconds(value: float) -> str:
@@ -127,22 +144,127 @@ def property_items(tests: Sequence[dict[str, Any]]) -> str:
     return "".join(items)
 
 
-def theorem_row(t: Theorem) -> list[str]:
-    """Statement (with failures beneath), properties, status, examples, time."""
+#: a docstring paragraph starting like this begins the list of what the properties check
+CHECKS = re.compile(r"(Properties\b|What the properties check)")
+
+
+def split_statement(statement: str) -> tuple[str, str]:
+    """The theorem (hypotheses, claim, consequences) and the list of what is checked.
+
+    The module format puts "Properties ..." (or "What the properties check ...") after
+    the statement; without such a paragraph everything is statement.
+    """
+    paragraphs = statement.split("\n\n")
+    for i, paragraph in enumerate(paragraphs):
+        if i and CHECKS.match(paragraph):
+            return "\n\n".join(paragraphs[:i]), "\n\n".join(paragraphs[i:])
+    return statement, ""
+
+
+def property_count(t: Theorem) -> int:
+    """Its properties: test functions (the parametrized cases of one count once)."""
+    return len({x["name"].split("[")[0] for x in t.tests})
+
+
+def anchor(t: Theorem) -> str:
+    """The HTML id of a theorem's block, from its module name."""
+    return "theorem-" + re.sub(
+        r"[^A-Za-z0-9_-]", "-", t.path.rsplit("/", 1)[-1].removesuffix(".py")
+    )
+
+
+def status(t: Theorem) -> str:
+    """The theorem's status, coloured."""
+    return f'<span class="{t.status.replace(" ", "-")}">{t.status}</span>'
+
+
+def catalogue_tally(entries: Sequence[WrongEntry]) -> str:
+    """How many entries the audits rejected, as "7 / 7 rejected" (or "none catalogued")."""
+    if not entries:
+        return "none catalogued"
+    return f"{sum(e.verdict == 'rejected' for e in entries)} / {len(entries)} rejected"
+
+
+def wrong_table(entries: Sequence[WrongEntry]) -> str:
+    """One row per catalogued wrong implementation: verdict, name, function, mistake."""
+    rows = [
+        [
+            f'<span class="{e.verdict.lower().replace(" ", "-")}">'
+            f"{VERDICT_MARK.get(e.verdict, '–')} {escape(e.verdict)}</span>",
+            f"<code>{escape(e.name)}</code>",
+            f"<code>{breakable(e.func)}</code>",
+            escape(e.mistake),
+        ]
+        for e in entries
+    ]
+    return table(["audit", "contract name", "wrong implementation", "the mistake"], rows).replace(
+        "<table>", '<table class="wrong">', 1
+    )
+
+
+def catalogue_block(t: Theorem) -> str:
+    """The wrong implementations tried against the theorem's contract names."""
+    names = ", ".join(sorted(t.uses))
+    if not t.catalogue:
+        reason = (
+            f"no catalogue entry targets its contract names ({escape(names)})."
+            if names
+            else "its properties declare no contract name (@uses)."
+        )
+        return f"<h4>Wrong implementations tried</h4><p class=meta>None: {reason}</p>"
+    return (
+        f"<h4>Wrong implementations tried: {catalogue_tally(t.catalogue)} by the audits</h4>"
+        f"<p class=meta>Every catalogue entry for {escape(names)} "
+        "(properties/catalogue), audited with <code>pytest --impl NAME=MODULE:FUNC</code>: "
+        "rejected when some property failed it.</p>" + wrong_table(t.catalogue)
+    )
+
+
+def theorem_block(t: Theorem) -> str:
+    """A full-width block: header line, statement, failures, properties, catalogue."""
     broken = t.collection_error and (
         f'<div class="fail"><b>collection error</b>{pre(t.collection_error[-4000:], "long")}</div>'
     )
-    statement = (
-        f"<b>{escape(t.title)}</b><br><span class=meta>{escape(t.path)}</span>"
-        f"{pre(t.statement)}{''.join(failure(x) for x in t.failures)}{broken or ''}"
+    shown, checks = split_statement(t.statement)
+    details = checks and (
+        f"<details><summary>What the properties check, and their oracles "
+        f"({len(checks.splitlines())} lines)</summary>{pre(checks, 'statement')}</details>"
     )
-    return [
-        statement,
-        f'<ul class="props">{property_items(t.tests) or "<li>none recorded"}</ul>',
-        f'<span class="{t.status.replace(" ", "-")}">{t.status}</span>',
-        f"num:{t.examples}",
-        f"num:{seconds(t.duration)}",
+    count = property_count(t)
+    stats = " · ".join(
+        [
+            f"{count} propert{'y' if count == 1 else 'ies'}",
+            f"{t.examples} examples",
+            seconds(t.duration),
+            f"wrong implementations: {catalogue_tally(t.catalogue)}",
+        ]
+    )
+    return (
+        f'<section class="theorem is-{t.status.replace(" ", "-")}" id="{anchor(t)}">'
+        f'<div class="thead"><span class="title">{escape(t.title)}</span>{status(t)}'
+        f'<span class="meta">{escape(t.path)}</span><span class="stats">{stats}</span></div>'
+        f"{pre(shown, 'statement')}{details or ''}"
+        f"{''.join(failure(x) for x in t.failures)}{broken or ''}"
+        f"<h4>Properties</h4>"
+        f'<ul class="props">{property_items(t.tests) or "<li>none recorded"}</ul>'
+        f"{catalogue_block(t)}</section>"
+    )
+
+
+def theorem_overview(theorems: Sequence[Theorem]) -> str:
+    """One line per theorem, linking to its block."""
+    rows = [
+        [
+            f'<a href="#{anchor(t)}">{escape(t.title)}</a>',
+            status(t),
+            f"num:{t.examples}",
+            f"num:{seconds(t.duration)}",
+            f"num:{catalogue_tally(t.catalogue)}",
+        ]
+        for t in theorems
     ]
+    headers = ["theorem", "status", "examples", "time", "wrong implementations"]
+    return table(headers, rows).replace("<table>", '<table class="overview">', 1)
 
 
 def figure(f: Figure) -> str:
@@ -226,6 +348,7 @@ def html_page(r: Report) -> str:
         "tests passed": f"{counts['passed']} / {len(tests)}",
         "failed": str(sum(counts[o] for o in FAILING)),
         "examples tried": str(sum(t.examples for t in r.theorems)),
+        "wrong impls rejected": catalogue_tally(all_entries(r)).removesuffix(" rejected"),
         "errata": str(len(r.errata)),
         "coverage": f"{r.coverage.percent:.1f} %" if r.coverage else "n/a",
         "run time": seconds(float(session.get("duration", 0.0))),
@@ -239,13 +362,16 @@ def html_page(r: Report) -> str:
         f"{escape(str(session.get('hypothesis', '?')))}"
     )
     if r.theorems:
-        headers = ["theorem, statement and failures", "properties", "status", "examples", "time"]
-        widths = "".join(f'<col style="width:{w}%">' for w in (52, 32, 5, 6, 5))
-        theorem_table = table(headers, [theorem_row(t) for t in r.theorems]).replace(
-            "<table>", f'<table class="theorems"><colgroup>{widths}</colgroup>', 1
-        )
+        theorem_html = theorem_overview(r.theorems) + "".join(map(theorem_block, r.theorems))
     else:
-        theorem_table = "<p>No theorem module (properties/test_*.py) exists yet.</p>"
+        theorem_html = "<p>No theorem module (properties/test_*.py) exists yet.</p>"
+    if r.unclaimed:
+        theorem_html += (
+            "<h3>Catalogue entries whose contract name no theorem declares</h3>"
+            + wrong_table(r.unclaimed)
+        )
+    if r.catalogue_note:
+        theorem_html += f"<p class=failed>{escape(r.catalogue_note)}</p>"
     others = "".join(failure(x) for x in r.other_failures) + "".join(
         f'<div class="fail"><b>{escape(e["nodeid"])}</b>{pre(e["longrepr"][-3000:], "long")}</div>'
         for e in r.other_collection_errors
@@ -258,7 +384,7 @@ def html_page(r: Report) -> str:
         *(f"<div class=card>{escape(k)}<b>{escape(v)}</b></div>" for k, v in cards.items()),
         "</div><h2 id=theorems>Theorems</h2>",
         "" if r.results else "<p class=failed>No test record (results.json): statuses unknown.</p>",
-        theorem_table,
+        theorem_html,
         others and f"<h3>Other failing tests (meta tests, benchmarks, collection)</h3>{others}",
         f"<h2 id=errata>Errata of the answer key</h2>{errata_section(r.errata)}",
         f"<h2 id=coverage>Coverage</h2>{coverage_section(r.coverage, r.coverage_link)}",
@@ -268,6 +394,13 @@ def html_page(r: Report) -> str:
         "</div></main></body></html>",
     ]
     return "\n".join(parts)
+
+
+def all_entries(r: Report) -> list[WrongEntry]:
+    """Every catalogue entry once (an entry may sit under several theorems)."""
+    found = {e.id: e for t in r.theorems for e in t.catalogue}
+    found.update((e.id, e) for e in r.unclaimed)
+    return list(found.values())
 
 
 def cell(text: str) -> str:
@@ -285,19 +418,41 @@ def markdown(r: Report) -> str:
         f"{session.get('exitstatus', '?')}, run time {float(session.get('duration', 0.0)):.1f} s."
         " Full page: `reports/index.html`.",
         "",
-        "| theorem | status | properties | examples | time |",
-        "|---|---|---:|---:|---:|",
+        "| theorem | status | properties | examples | time | wrong implementations |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {cell(t.title)} (`{t.path}`) | **{t.status}** | {len(t.tests)} | {t.examples} "
-        f"| {t.duration:.2f} s |"
+        f"| {cell(t.title)} (`{t.path}`) | **{t.status}** | {property_count(t)} | {t.examples} "
+        f"| {t.duration:.2f} s | {catalogue_tally(t.catalogue)} |"
         for t in r.theorems
-    ] or ["| (no theorem module yet) | | | | |"]
+    ] or ["| (no theorem module yet) | | | | | |"]
     for t in r.theorems:
         for x in t.failures:
             text = x.get("counterexample") or x.get("message") or x.get("longrepr", "")
             lines += ["", f"### {t.title} `{x['name']}` {x['outcome']}", "", "```", text[:3000]]
             lines += ["```"]
+    lines += [
+        "",
+        "## Wrong implementations tried",
+        "",
+        "Each catalogue entry (properties/catalogue) under every theorem whose properties "
+        "declare its contract name; *rejected*: its audit `pytest --impl NAME=MODULE:FUNC` "
+        "failed some property.",
+    ]
+    if r.catalogue_note:
+        lines += ["", r.catalogue_note]
+    unclaimed = [("Contract names no theorem declares", r.unclaimed)] if r.unclaimed else []
+    for title, entries in [*((t.title, t.catalogue) for t in r.theorems), *unclaimed]:
+        lines += ["", f"### {title} ({catalogue_tally(entries)})", ""]
+        if not entries:
+            lines.append("No catalogue entry targets its contract names.")
+        else:
+            lines += ["| audit | wrong implementation | the mistake |", "|---|---|---|"]
+            lines += [
+                f"| {'**NOT rejected**' if e.verdict == 'NOT rejected' else e.verdict} "
+                f"| `{e.id}` | {cell(e.mistake)} |"
+                for e in entries
+            ]
     lines += ["", "## Errata", ""]
     lines += [
         f"- **{e.get('problem', '?')}** (`{e['test']}`, {e['outcome']}): the key claims "
