@@ -153,6 +153,17 @@ def batchnorm_forward(
 _BLOCK_BYTES: int = 1 << 18
 
 
+def _backward_inputs(
+    dy: ArrayLike, x: ArrayLike, gamma: ArrayLike, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Validate the backward's arguments (shared by the closed form and the key's terms)."""
+    x = _matrix(x, "x")
+    dy = _matrix(dy, "dy")
+    if dy.shape != x.shape:
+        raise ValueError(f"dy: expected the shape of x, {x.shape}, got {dy.shape}")
+    return dy, x, _vector(gamma, "gamma", x.shape[1]), _eps(eps)
+
+
 def _row_blocks(m: int, d: int) -> list[slice]:
     """Consecutive slices of ``range(m)`` of about ``_BLOCK_BYTES`` of d float64 each."""
     rows = max(1, _BLOCK_BYTES // (8 * d))
@@ -201,13 +212,8 @@ def batchnorm_backward(
     shifted-data variance, whose first-order rounding the error model in
     ``properties/tolerance.py`` does not cover, so the reference keeps the two passes.
     """
-    x = _matrix(x, "x")
+    dy, x, gamma, eps = _backward_inputs(dy, x, gamma, eps)
     m, d = x.shape
-    dy = _matrix(dy, "dy")
-    if dy.shape != x.shape:
-        raise ValueError(f"dy: expected the shape of x, {x.shape}, got {dy.shape}")
-    gamma = _vector(gamma, "gamma", d)
-    eps = _eps(eps)
     blocks = _row_blocks(m, d)
 
     # sweep 1: the mean
@@ -273,13 +279,8 @@ def batchnorm_key_terms(
     test each one against its own oracle and check that the key's assembly of ``dx``
     agrees with the folded closed form. Validates its input like the other functions.
     """
-    x = _matrix(x, "x")
-    m, d = x.shape
-    dy = _matrix(dy, "dy")
-    if dy.shape != x.shape:
-        raise ValueError(f"dy: expected the shape of x, {x.shape}, got {dy.shape}")
-    gamma = _vector(gamma, "gamma", d)
-    eps = _eps(eps)
+    dy, x, gamma, eps = _backward_inputs(dy, x, gamma, eps)
+    m = x.shape[0]
     stats = _statistics(x, eps)
     _check_finite(dy.sum(axis=0), dy, "dy")
     centred = stats.centred
