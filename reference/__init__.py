@@ -18,6 +18,10 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+#: the version of nnlaws, in one place: the build reads it from here (pyproject.toml,
+#: ``[tool.setuptools.dynamic]``) and ``properties.__version__`` is this object
+__version__ = "0.2.0"
+
 #: contract name -> module of this package that defines it
 CONTRACT_MODULES: dict[str, str] = {
     "conv2d_output_shape": "reference.conv",
