@@ -49,8 +49,9 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, settings
 
-import reference
-from properties import __version__
+# No import of `reference` (nor of `properties.__version__`, which is reference's) at
+# module level: an install loads this plugin before pytest-cov starts measuring, and
+# `make report` reports the coverage of reference/.
 
 pytest_plugins = ["properties.audit"]
 
@@ -110,5 +111,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     """Say which copy of nnlaws runs (an install, or the repository)."""
     if not config.stash.get(_NNLAWS_RUN, False):
         return None
+    import reference
+
     reference_dir = Path(reference.__file__).resolve().parent
-    return f"nnlaws {__version__}: properties from {_PACKAGE}, reference from {reference_dir}"
+    where = f"properties from {_PACKAGE}, reference from {reference_dir}"
+    return f"nnlaws {reference.__version__}: {where}"
