@@ -251,3 +251,19 @@ def test_a_plain_run_collects_only_the_theorems_with_the_dev_profile(runs) -> No
     expected = {p.name for p in (ROOT / "properties").glob("test_*.py")}
     assert modules == expected, result.stdout
     assert re.search(r"^hypothesis profile 'dev'", result.stdout, re.M), result.stdout
+
+
+def test_loading_the_plugin_imports_none_of_the_measured_code() -> None:
+    # pytest loads entry-point plugins before pytest-cov starts measuring: if loading
+    # them imported reference/ or the strategies, `make report` would miss their
+    # module-level lines (pyproject.toml, [tool.coverage.run] include)
+    code = (
+        "import sys, properties.plugin, properties.audit; "
+        "print(sorted(m for m in sys.modules if m == 'reference' or m.startswith("
+        "('reference.', 'properties.strategies'))))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout
