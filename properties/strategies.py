@@ -94,14 +94,12 @@ def _sizes(name: str, value: Size, low: int, high: int | None = None) -> SearchS
 
 def _finite_number(name: str, value: object, *, low: float = 0.0, inclusive: bool = False) -> float:
     """A finite real > low (>= low if ``inclusive``), or ValueError naming the argument."""
-    ok = isinstance(value, int | float | np.floating) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        ok = math.isfinite(value) and (value >= low if inclusive else value > low)
-    if not ok:
-        relation = ">=" if inclusive else ">"
-        raise ValueError(f"{name}: expected a finite number {relation} {low}, got {value!r}")
-    return value
+    if isinstance(value, int | float | np.floating) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number) and (number >= low if inclusive else number > low):
+            return number
+    relation = ">=" if inclusive else ">"
+    raise ValueError(f"{name}: expected a finite number {relation} {low}, got {value!r}")
 
 
 # --- Convolution -------------------------------------------------------------------
