@@ -56,9 +56,10 @@ from properties.strategies import (
     CONV_VALUES,
     ConvArrays,
     ConvConfig,
-    conv_arrays,
-    conv_configs,
-    empty_conv_configs,
+    Size,
+    conv2d_arrays,
+    conv2d_configs,
+    empty_conv2d_configs,
 )
 from properties.tolerance import assert_close, conv_difference_tol, conv_linearity_tol
 
@@ -143,10 +144,10 @@ def _abs_sum(config: ConvConfig, x: np.ndarray, w: np.ndarray, b=None) -> np.nda
 
 
 @st.composite
-def configs_and_arrays(draw: st.DrawFn, **limits: int) -> tuple[ConvConfig, ConvArrays]:
+def configs_and_arrays(draw: st.DrawFn, **sizes: Size) -> tuple[ConvConfig, ConvArrays]:
     """A valid configuration, then dense arrays for it."""
-    config = draw(conv_configs(**limits), label="config")
-    return config, draw(conv_arrays(config), label="arrays")
+    config = draw(conv2d_configs(**sizes), label="config")
+    return config, draw(conv2d_arrays(config), label="arrays")
 
 
 # --- (a) shape ---------------------------------------------------------------------
@@ -158,7 +159,7 @@ def theorem_output_size(n: int, k: int, s: int, p: int, d: int) -> int:
 
 
 @uses("conv2d_output_shape", "conv2d")
-@given(conv_configs())
+@given(conv2d_configs())
 def test_output_shape_formula_function_and_conv2d_agree(impl, config: ConvConfig) -> None:
     k, s, p, d = config.kernel_size, config.stride, config.padding, config.dilation
     expected = (
@@ -184,7 +185,7 @@ def test_output_shape_formula_function_and_conv2d_agree(impl, config: ConvConfig
 
 
 @uses("conv2d_output_shape")
-@given(empty_conv_configs())
+@given(empty_conv2d_configs())
 def test_output_shape_rejects_empty_output(impl, config: ConvConfig) -> None:
     args = (config.input_shape, config.C_out, config.kernel_size, config.stride)
     with pytest.raises(ValueError):
@@ -328,7 +329,7 @@ def test_stride_subsamples_the_stride_one_output(impl, case) -> None:
 
 
 @uses("conv2d")
-@given(configs_and_arrays(max_kernel=1, max_padding=2))
+@given(configs_and_arrays(kernel=1, padding=st.integers(0, 2)))
 def test_one_by_one_kernel_is_a_matmul_over_channels(impl, case) -> None:
     config, (x, w, b) = case
     (s1, s2), (p1, p2) = config.stride, config.padding
@@ -347,7 +348,7 @@ def test_one_by_one_kernel_is_a_matmul_over_channels(impl, case) -> None:
 @uses("conv2d")
 @given(st.data())
 def test_translation_equivariance(impl, data) -> None:
-    config, (x, w, b) = data.draw(configs_and_arrays(max_padding=0), label="config, arrays")
+    config, (x, w, b) = data.draw(configs_and_arrays(padding=0), label="config, arrays")
     t1 = data.draw(st.integers(0, config.W_out - 1), label="t1")
     t2 = data.draw(st.integers(0, config.H_out - 1), label="t2")
     (s1, s2), geometry = config.stride, config.geometry()
@@ -367,7 +368,7 @@ def test_translation_equivariance(impl, data) -> None:
 # --- The answer key's form (not audited: a statement about the formula) --------------
 
 
-@given(st.one_of(conv_configs(max_dilation=1), empty_conv_configs(max_dilation=1)))
+@given(st.one_of(conv2d_configs(dilation=1), empty_conv2d_configs(dilation=1)))
 def test_answer_key_form_equals_theorem_for_unit_dilation(config: ConvConfig) -> None:
     for n, k, s, p in zip(
         (config.W, config.H), config.kernel_size, config.stride, config.padding, strict=True
@@ -450,7 +451,7 @@ def test_reference_output_shape_rejects_invalid_input(name: str, args: tuple) ->
         reference.conv.conv2d_output_shape(*args)
 
 
-@given(empty_conv_configs())
+@given(empty_conv2d_configs())
 def test_reference_conv2d_rejects_every_empty_configuration(config: ConvConfig) -> None:
     x, w = np.ones(config.input_shape), np.ones(config.weight_shape)
     with pytest.raises(ValueError, match=r"^w: empty output"):

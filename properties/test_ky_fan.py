@@ -50,6 +50,7 @@ from properties.audit import uses
 from properties.errata import record_erratum
 from properties.strategies import (
     PSDMatrix,
+    Size,
     orthonormal_frames,
     psd_from_spectrum,
     psd_matrices,
@@ -68,9 +69,9 @@ TRACE_WHY = "ky_fan_trace_tol: 8 k m eps |sigma| (product rounding, frame, eigva
 
 
 @st.composite
-def ky_fan_problems(draw: st.DrawFn, min_size: int = 1, max_size: int = 6) -> tuple[PSDMatrix, int]:
+def ky_fan_problems(draw: st.DrawFn, m: Size = st.integers(1, 6)) -> tuple[PSDMatrix, int]:
     """A PSD sigma with its spectrum, and k in [1, m]."""
-    psd = draw(psd_matrices(min_size=min_size, max_size=max_size), label="psd")
+    psd = draw(psd_matrices(m=m), label="psd")
     k = draw(st.integers(1, psd.sigma.shape[0]), label="k")
     return psd, k
 
@@ -134,7 +135,7 @@ def assert_attains_minimum(Phi: np.ndarray, psd: PSDMatrix, k: int, note: str) -
 @st.composite
 def problems_with_frame(draw: st.DrawFn) -> tuple[PSDMatrix, int, np.ndarray]:
     psd, k = draw(ky_fan_problems(), label="problem")
-    frame = draw(orthonormal_frames(psd.sigma.shape[0], k), label="frame")
+    frame = draw(orthonormal_frames(m=psd.sigma.shape[0], k=k), label="frame")
     return psd, k, frame
 
 
@@ -199,7 +200,7 @@ def gapped_problems(draw: st.DrawFn) -> tuple[PSDMatrix, int, float]:
     """A sigma with lambda_{k+1} - lambda_k >= max(lambda) of the drawn spectrum (or 1)."""
     m = draw(st.integers(2, 6), label="m")
     k = draw(st.integers(1, m - 1), label="k")
-    d = draw(spectra(m), label="base spectrum")
+    d = draw(spectra(m=m), label="base spectrum")
     lift = float(d[-1]) if d[-1] > 0 else 1.0
     d = d + np.where(np.arange(m) >= k, lift, 0.0)  # still ascending, gap >= lift
     psd = draw(psd_from_spectrum(d), label="psd")
@@ -228,7 +229,7 @@ def tied_problems(draw: st.DrawFn) -> tuple[PSDMatrix, int]:
     """A sigma with lambda_k = lambda_{k+1} exactly: the minimiser is not unique."""
     m = draw(st.integers(2, 6), label="m")
     k = draw(st.integers(1, m - 1), label="k")
-    d = draw(spectra(m), label="base spectrum").copy()
+    d = draw(spectra(m=m), label="base spectrum").copy()
     d[k] = d[k - 1]  # ascending order is kept: d[k-1] <= d[k] <= d[k+1]
     return draw(psd_from_spectrum(d), label="psd"), k
 
@@ -256,8 +257,8 @@ ADVERSARY_ITERATIONS = 20
 
 @st.composite
 def adversary_problems(draw: st.DrawFn) -> tuple[PSDMatrix, int, np.ndarray]:
-    psd, k = draw(ky_fan_problems(max_size=ADVERSARY_MAX_SIZE), label="problem")
-    start = draw(orthonormal_frames(psd.sigma.shape[0], k), label="start frame")
+    psd, k = draw(ky_fan_problems(m=st.integers(1, ADVERSARY_MAX_SIZE)), label="problem")
+    start = draw(orthonormal_frames(m=psd.sigma.shape[0], k=k), label="start frame")
     return psd, k, start
 
 
@@ -350,7 +351,7 @@ def _smallest_key_minimum_counterexample() -> tuple[PSDMatrix, int]:
     for m in range(1, 7):
         try:
             return find(
-                ky_fan_problems(min_size=m, max_size=m),
+                ky_fan_problems(m=m),
                 _key_minimum_is_not_the_minimum,
                 settings=settings(database=None, max_examples=50),
             )

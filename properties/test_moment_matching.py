@@ -54,7 +54,7 @@ from properties.tolerance import (
 def moment_problems(draw: st.DrawFn) -> tuple[np.ndarray, PSDMatrix]:
     """A PSD sigma (with its spectrum) and a mean mu of matching length."""
     psd = draw(psd_matrices(), label="psd")
-    mu = draw(mean_vectors(psd.sigma.shape[0]), label="mu")
+    mu = draw(mean_vectors(m=psd.sigma.shape[0]), label="mu")
     return mu, psd
 
 
@@ -222,7 +222,7 @@ def _smallest_key_counterexample() -> PSDMatrix:
     for m in range(1, 7):
         try:
             return find(
-                psd_matrices(min_size=m, max_size=m),
+                psd_matrices(m=m),
                 _key_is_wrong,
                 settings=settings(database=None, max_examples=50),
             )

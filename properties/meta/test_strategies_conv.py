@@ -1,10 +1,10 @@
 """The convolution strategies draw what the theorem needs: asymmetric, edgy and dense cases.
 
-Claim (of the suite itself). Over a fixed sample of 300 draws, ``conv_configs`` produces
+Claim (of the suite itself). Over a fixed sample of 300 draws, ``conv2d_configs`` produces
 every asymmetric or edge feature often (W != H, k1 != k2, s1 != s2, p1 != p2, a stride
 larger than the kernel, padding as large as the kernel, dilation > 1, an output of exactly
 one position), always with a non-empty output that matches the formula; and
-``empty_conv_configs`` always an empty one, along W, H and both. ``conv_arrays`` draws dense
+``empty_conv2d_configs`` always an empty one, along W, H and both. ``conv2d_arrays`` draws dense
 arrays: the most repeated value rarely fills most of an array.
 
 The sample is drawn by running an inner ``@given`` function with its own settings: 300
@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from properties.strategies import (
     ConvConfig,
-    conv_arrays,
-    conv_configs,
-    empty_conv_configs,
+    conv2d_arrays,
+    conv2d_configs,
+    empty_conv2d_configs,
 )
 
 #: sample size and settings fixed here (not by the profile): the claims are about frequencies
@@ -68,7 +68,7 @@ def _sample(strategy: st.SearchStrategy) -> list:
 
 @pytest.fixture(scope="module")
 def configs() -> list[ConvConfig]:
-    return _sample(conv_configs())
+    return _sample(conv2d_configs())
 
 
 @pytest.mark.parametrize("feature", FEATURES)
@@ -94,7 +94,7 @@ def test_valid_configs_have_the_predicted_non_empty_output(configs: list[ConvCon
 
 
 def test_empty_configs_are_empty_along_w_h_and_both() -> None:
-    drawn = _sample(empty_conv_configs())
+    drawn = _sample(empty_conv2d_configs())
     assert all(c.W_out < 1 or c.H_out < 1 for c in drawn)
     assert all(min(c.W, c.H, c.B, c.C_in, c.C_out) >= 1 for c in drawn)
     assert all(min(*c.kernel_size, *c.stride, *c.dilation) >= 1 for c in drawn)
@@ -104,7 +104,7 @@ def test_empty_configs_are_empty_along_w_h_and_both() -> None:
 
 
 def test_arrays_are_dense() -> None:
-    drawn = _sample(conv_configs().flatmap(conv_arrays))
+    drawn = _sample(conv2d_configs().flatmap(conv2d_arrays))
     shares = []  # share of the most repeated value, per array of >= 4 entries
     for arrays in drawn:
         for a in arrays:
