@@ -348,11 +348,17 @@ def batchnorm_backward(
        ``k (dy - dbeta/m - xhat dgamma/m)``: four ufunc calls, whose rounding is within
        the error model of ``properties/tolerance.py`` (it covers ``a x - a mu``).
 
-    Measured at m = 4096, d = 1024 on the 2-core benchmark machine, as multiples of one
-    ``x.sum()`` (min / median): 6.0-6.5x / 7.0-7.3x over rounds when nothing else ran;
-    single-threaded, the same sweeps took 9.5-11x. Sweep 3 alone costs about 3.2x / 3.8x:
-    it reads x and dy and writes a fresh dx, whose pages the kernel must zero first.
-    With another process busy on one of the two cores, the threads gain nothing.
+    Measured at m = 4096, d = 1024 on the shared 2-core benchmark machine, as multiples
+    of one ``x.sum()`` (``benchmarks/bench_batchnorm.py``, eight runs with the other core
+    idle): min 6.4-6.9x in five runs, 7.1-7.2x in two, 8.2x in one; median 6.1-8.0x,
+    at most 7.0x in three; on one thread 9-14x, the design before threads 10.5-12.7x.
+    Per sweep (min / median): 0.6x / 0.6x, 2.2x / 2.4x and 3.2x / 3.8x. That is near
+    the floor of three sweeps: they read x three times and dy twice and write dx, whose
+    fresh pages the kernel zeroes first, about seven times the bytes of one ``x.sum()``;
+    the second core's share of the memory bandwidth is what keeps the total near 7x.
+    With another process busy on the other core the threads gain nothing (10x or more).
+    Fusing sweeps 1 and 2 would need a shifted or merged variance, which the error
+    model does not cover.
     """
     dy, x, gamma, eps = _backward_inputs(dy, x, gamma, eps)
     m, d = x.shape
