@@ -19,21 +19,30 @@ intermediates one by one so the properties can check them term by term.
 
 Numerics: the variance is computed from centred values (two passes), never as
 ``E[x**2] - mu**2``, which cancels catastrophically when the offset of a feature is large
-against its spread. The backward pass works through the rows in cache-sized blocks
-and writes every elementwise step into its one (m, d) output (``out=``); see
-``batchnorm_backward`` for why and what it measures.
+against its spread. Forward and backward work through the rows in cache-sized blocks,
+split across worker threads for large batches, and write every elementwise step into
+their one (m, d) output (``out=``); see the section on sweeps and ``batchnorm_backward``
+for why and what it measures.
 """
 
 from __future__ import annotations
 
+import contextvars
+import itertools
 import math
-from typing import NamedTuple
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 #: the contract's default eps
 DEFAULT_EPS: float = 1e-5
+
+_T = TypeVar("_T")
 
 
 # --- validation ----------------------------------------------------------------------
@@ -98,13 +107,14 @@ class _Statistics(NamedTuple):
 
 
 def _statistics(x: np.ndarray, eps: float) -> _Statistics:
-    """Batch mean, biased variance and 1/sqrt(var + eps), validated to be finite."""
-    m = x.shape[0]
-    sums = x.sum(axis=0)
-    _check_finite(sums, x, "x")
-    mu = sums / m
+    """Batch mean, biased variance and 1/sqrt(var + eps) with a full centred copy of x.
+
+    Only ``batchnorm_key_terms`` needs ``x - mu`` as a whole array; the forward and the
+    backward stream through the rows instead (``_mean``, ``_centred_sums``).
+    """
+    mu = _mean(x)
     centred = np.subtract(x, mu)
-    var = np.einsum("ij,ij->j", centred, centred) / m
+    var = np.einsum("ij,ij->j", centred, centred) / x.shape[0]
     return _Statistics(centred, mu, var, _inv_std(var, eps))
 
 
@@ -122,6 +132,150 @@ def _inv_std(var: np.ndarray, eps: float) -> np.ndarray:
     return 1.0 / np.sqrt(shifted)
 
 
+# --- sweeps over the rows: blocks, chunks, worker threads --------------------------------
+#
+# The forward and the backward read the batch in sweeps over its rows. Each sweep applies
+# a few ufuncs/einsums per *block* of rows, small enough that the block's operands stay
+# in the core's L2 cache from one operation to the next, and splits the rows into
+# *chunks* of consecutive blocks, one per worker thread. NumPy releases the GIL inside
+# ufuncs and einsum, so the threads compute in parallel.
+#
+# Determinism: the chunks are a static partition of the rows that depends on the shape
+# and the worker count only (never on timing). A reduction accumulates each chunk's rows
+# in order within one task, and the chunks' partial sums are added in chunk order
+# (``map`` returns results in submission order), so repeated calls on one machine give
+# the same bits. Any summation order is within the rounding model of
+# ``properties/tolerance.py``, which bounds a sum of m terms by (m - 1) u sum|x|.
+#
+# No BLAS: ``ones @ x`` computes column sums several times faster than ``x.sum(axis=0)``,
+# but OpenBLAS's threads then busy-wait for a while after the call and take the cores the
+# sweeps' threads need. Measured at m = 4096, d = 1024 on 2 cores: after one GEMV the
+# threaded centring sweep ran no faster than on one thread.
+
+#: Bytes of one (rows, d) block: 512 KiB (64 rows at d = 1024), so the blocks of x, dy
+#: and the output or scratch buffer fit together in a 2 MiB L2. Measured with two
+#: threads at m = 4096, d = 1024: 256 KiB to 1 MiB blocks take about the same time,
+#: smaller ones are slower (more calls, each with a fixed cost and a brief hold of the GIL).
+_BLOCK_BYTES: int = 1 << 19
+
+#: Smallest chunk worth a thread, per (m, d) array: 4 MiB, 8 blocks at d = 1024, about a
+#: millisecond per sweep against the ~0.1 ms of handing a task to a thread and waking it.
+#: Every batch Hypothesis draws is far smaller, so it runs inline.
+_MIN_CHUNK_BYTES: int = 1 << 22
+
+#: Upper bound on worker threads. The sweeps do one or two flops per 8 bytes they read,
+#: so beyond a few cores they wait on memory bandwidth, not arithmetic, while every
+#: thread adds dispatch cost and competes with the caller's own threads.
+_MAX_WORKERS: int = 4
+
+
+def _available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+#: Worker threads for the sweeps: the available CPUs, at most ``_MAX_WORKERS``.
+_WORKERS: int = max(1, min(_available_cpus(), _MAX_WORKERS))
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The module's thread pool, created on first use (never for small inputs)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="batchnorm")
+        return _pool
+
+
+def _forget_pool_after_fork() -> None:
+    """A forked child inherits the pool object but not its threads: start afresh."""
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _chunks(m: int, d: int) -> list[slice]:
+    """Split ``range(m)`` into one chunk per worker, each of at least ``_MIN_CHUNK_BYTES``.
+
+    Consecutive rows, as even as possible; a single chunk (run inline) for any batch
+    smaller than two minimal chunks or on a single CPU.
+    """
+    count = max(1, min(_WORKERS, m * d * 8 // _MIN_CHUNK_BYTES, m))
+    bounds = [m * i // count for i in range(count + 1)]
+    return [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
+
+
+def _blocks(rows: slice, d: int) -> list[slice]:
+    """Consecutive blocks of about ``_BLOCK_BYTES`` (at least one row) covering ``rows``."""
+    step = max(1, _BLOCK_BYTES // (8 * d))
+    return [
+        slice(start, min(start + step, rows.stop)) for start in range(rows.start, rows.stop, step)
+    ]
+
+
+def _map_chunks(task: Callable[[slice], _T], chunks: list[slice]) -> list[_T]:
+    """``[task(chunk) for chunk in chunks]``, on the worker threads if there are several.
+
+    Results come back in chunk order whatever order the tasks finish in. A single chunk
+    (every small input) runs inline: no pool, no thread hop. Each threaded task runs in
+    its own copy of the caller's context, so ``np.errstate`` (a context variable since
+    NumPy 2) holds in the workers as it does inline.
+    """
+    if len(chunks) == 1:
+        return [task(chunks[0])]
+    contexts = [contextvars.copy_context() for _ in chunks]
+    return list(_executor().map(lambda ctx, rows: ctx.run(task, rows), contexts, chunks))
+
+
+def _add_in_order(parts: list[np.ndarray]) -> np.ndarray:
+    """The sum of the chunks' partial sums, added in chunk order (a fixed rounding)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _mean(x: np.ndarray) -> np.ndarray:
+    """Column means of x, validated finite (the sums screen x for inf/NaN)."""
+    m, d = x.shape
+    sums = _add_in_order(_map_chunks(lambda rows: np.add.reduce(x[rows], axis=0), _chunks(m, d)))
+    _check_finite(sums, x, "x")
+    return sums / m
+
+
+def _centred_sums(x: np.ndarray, mu: np.ndarray, dy: np.ndarray | None = None) -> np.ndarray:
+    """Column sums of ``(x - mu)**2``; given dy, also of ``dy * (x - mu)`` and of ``dy``.
+
+    Shape (1, d), or (3, d) with dy. One sweep over the rows: each block is centred once
+    into a per-task scratch buffer and stays in cache for the reductions that read it.
+    """
+    m, d = x.shape
+
+    def chunk_sums(rows: slice) -> np.ndarray:
+        sums = np.zeros((1 if dy is None else 3, d))
+        blocks = _blocks(rows, d)
+        scratch = np.empty((blocks[0].stop - blocks[0].start, d))
+        for block in blocks:
+            centred = scratch[: block.stop - block.start]
+            np.subtract(x[block], mu, out=centred)
+            sums[0] += np.einsum("ij,ij->j", centred, centred)
+            if dy is not None:
+                sums[1] += np.einsum("ij,ij->j", dy[block], centred)
+                sums[2] += np.add.reduce(dy[block], axis=0)
+        return sums
+
+    return _add_in_order(_map_chunks(chunk_sums, _chunks(m, d)))
+
+
 # --- forward and backward ---------------------------------------------------------
 
 
@@ -133,24 +287,30 @@ def batchnorm_forward(
     ``x`` has shape (m, d); ``gamma`` and ``beta`` shape (d,); statistics are per feature
     (column) with the biased variance. Raises ``ValueError`` naming the argument on a
     shape mismatch, an empty batch, non-finite values, or ``eps < 0``.
+
+    Three threaded sweeps over the rows (see the section on sweeps above): the column
+    sums for mu, the centred sums of squares, then ``y = (x - mu) * (gamma / s) + beta``
+    block by block straight into the output, so y is the only (m, d) allocation.
     """
     x = _matrix(x, "x")
-    d = x.shape[1]
+    m, d = x.shape
     gamma = _vector(gamma, "gamma", d)
     beta = _vector(beta, "beta", d)
-    stats = _statistics(x, _eps(eps))
-    y = stats.centred
-    y *= gamma * stats.inv_std  # y = xhat * gamma, in the centred buffer
-    y += beta
+    eps = _eps(eps)
+    mu = _mean(x)
+    scale = gamma * _inv_std(_centred_sums(x, mu)[0] / m, eps)
+
+    y = np.empty((m, d))
+
+    def fill(rows: slice) -> None:
+        for block in _blocks(rows, d):
+            out = y[block]
+            np.subtract(x[block], mu, out=out)
+            out *= scale
+            out += beta
+
+    _map_chunks(fill, _chunks(m, d))
     return y
-
-
-#: Bytes of one (rows, d) block of ``batchnorm_backward``'s row loop: 256 KiB, so the
-#: blocks of x, dy, dx and the scratch buffer it touches together stay within the 2 MiB
-#: L2 of the benchmark machine. Measured at m = 4096, d = 1024 (32 rows per block):
-#: 128 KiB to 1 MiB blocks take about the same time; 32-64 KiB blocks are slower
-#: (more ufunc calls, each with a fixed overhead).
-_BLOCK_BYTES: int = 1 << 18
 
 
 def _backward_inputs(
@@ -164,12 +324,6 @@ def _backward_inputs(
     return dy, x, _vector(gamma, "gamma", x.shape[1]), _eps(eps)
 
 
-def _row_blocks(m: int, d: int) -> list[slice]:
-    """Consecutive slices of ``range(m)`` of about ``_BLOCK_BYTES`` of d float64 each."""
-    rows = max(1, _BLOCK_BYTES // (8 * d))
-    return [slice(start, min(start + rows, m)) for start in range(0, m, rows)]
-
-
 def batchnorm_backward(
     dy: ArrayLike, x: ArrayLike, gamma: ArrayLike, eps: float = DEFAULT_EPS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,58 +334,40 @@ def batchnorm_backward(
     eps)``. Raises ``ValueError`` naming the argument on bad input, like the forward, and
     in the same order (x's sums, its variance, eps, then dy).
 
-    Why it is structured this way (speed; issue 3 benchmarks it against one ``x.sum()``):
-    the statistics need three sweeps over the rows, because the variance is taken from
-    centred values (two passes, never ``E[x**2] - mu**2``) and dx needs every column's
-    sums before its first entry can be written:
+    Speed (issue 3 benchmarks it against one ``x.sum()``): the statistics need three
+    sweeps over the rows, because the variance is taken from centred values and dx needs
+    every column's sums before its first entry can be written. Each sweep runs on up to
+    ``_WORKERS`` threads over contiguous chunks of rows, block by block (section on
+    sweeps above):
 
-    1. ``mu = x.sum(axis=0) / m`` (one pass over x; it also screens x for inf/NaN);
-    2. per block of rows: ``c = x - mu`` into a small scratch buffer, and the sums of
-       ``c * c``, ``dy * c`` and ``dy`` (dy is screened by its sum, dbeta);
-    3. per block of rows, straight into the output:
-       ``dx = k (dy - a x + e)`` with ``a = dgamma / (m s)``, ``e = a mu - dbeta / m``,
-       the folded form of ``k (dy - dbeta/m - xhat dgamma/m)``: four ufunc calls, and
-       its rounding stays within the error model of ``properties/tolerance.py`` (which
-       covers ``a x - a mu`` explicitly).
+    1. ``mu = sum_i x_i / m`` (its sums also screen x for inf/NaN);
+    2. per block: ``c = x - mu`` into a cached scratch buffer, then the column sums of
+       ``c * c``, ``dy * c`` and ``dy`` (dbeta, which screens dy);
+    3. per block, straight into the output: ``dx = k (dy - a x + e)`` with
+       ``a = dgamma / (m s)``, ``e = a mu - dbeta / m``, the folded form of
+       ``k (dy - dbeta/m - xhat dgamma/m)``: four ufunc calls, whose rounding is within
+       the error model of ``properties/tolerance.py`` (it covers ``a x - a mu``).
 
-    The Python loops run over blocks of about 256 KiB of rows (32 rows at d = 1024), not
-    over data elements: every operation inside is a vectorised ufunc/einsum over a whole
-    block. Blocking keeps the scratch buffer and each block's repeated reads in cache,
-    and dx is the only (m, d) allocation.
-
-    Measured at m = 4096, d = 1024 on the shared 2-core benchmark machine (min and
-    median over several runs): 10.5-12.7x one ``x.sum()`` in
-    ``benchmarks/bench_batchnorm.py``; timed side by side, 9-12.5x against 12-15.7x for
-    the unblocked version (a fresh centred copy, then four full in-place passes).
-
-    The 7x target is not reached. On that machine one ``x.sum()`` is memory-bound at
-    about 1 ns per element, and a ufunc costs 0.4-0.9 ns per element even on cached
-    operands, so the nine array operations above are not free; and sweep 3 alone moves
-    four arrays' worth of memory (reads x and dy, reads dx for ownership and writes it
-    back), measured at about 6x. Sweep 1 could be merged into sweep 2 only with a
-    shifted-data variance, whose first-order rounding the error model in
-    ``properties/tolerance.py`` does not cover, so the reference keeps the two passes.
+    Measured at m = 4096, d = 1024 on the shared 2-core benchmark machine, as multiples
+    of one ``x.sum()`` (``benchmarks/bench_batchnorm.py``, eight runs with the other core
+    idle): min 6.4-6.9x in five runs, 7.1-7.2x in two, 8.2x in one; median 6.1-8.0x,
+    at most 7.0x in three; on one thread 9-14x, the design before threads 10.5-12.7x.
+    Per sweep (min / median): 0.6x / 0.6x, 2.2x / 2.4x and 3.2x / 3.8x. That is near
+    the floor of three sweeps: they read x three times and dy twice and write dx, whose
+    fresh pages the kernel zeroes first, about seven times the bytes of one ``x.sum()``;
+    the second core's share of the memory bandwidth is what keeps the total near 7x.
+    With another process busy on the other core the threads gain nothing (10x or more).
+    Fusing sweeps 1 and 2 would need a shifted or merged variance, which the error
+    model does not cover.
     """
     dy, x, gamma, eps = _backward_inputs(dy, x, gamma, eps)
     m, d = x.shape
-    blocks = _row_blocks(m, d)
 
-    # sweep 1: the mean
-    sums = x.sum(axis=0)
-    _check_finite(sums, x, "x")
-    mu = sums / m
+    # sweep 1: the mean (its sums screen x)
+    mu = _mean(x)
 
-    # sweep 2: centred sums, each block centred once in the scratch buffer
-    scratch = np.empty((blocks[0].stop, d))
-    sum_c2 = np.zeros(d)  # sum (x - mu)**2
-    sum_dyc = np.zeros(d)  # sum dy * (x - mu)
-    dbeta = np.zeros(d)  # sum dy
-    for rows in blocks:
-        centred = scratch[: rows.stop - rows.start]
-        np.subtract(x[rows], mu, out=centred)
-        sum_c2 += np.einsum("ij,ij->j", centred, centred)
-        sum_dyc += np.einsum("ij,ij->j", dy[rows], centred)
-        dbeta += dy[rows].sum(axis=0)
+    # sweep 2: centred sums, and dbeta (screened after the variance, as in the forward)
+    sum_c2, sum_dyc, dbeta = _centred_sums(x, mu, dy)
     inv_std = _inv_std(sum_c2 / m, eps)
     _check_finite(dbeta, dy, "dy")
     dgamma = sum_dyc * inv_std  # sum dy * xhat
@@ -241,12 +377,16 @@ def batchnorm_backward(
 
     # sweep 3: dx = k (dy - a x + e), block by block into the one output array
     dx = np.empty((m, d))
-    for rows in blocks:
-        out = dx[rows]
-        np.multiply(x[rows], a, out=out)
-        np.subtract(dy[rows], out, out=out)
-        out += e
-        out *= k
+
+    def fill(rows: slice) -> None:
+        for block in _blocks(rows, d):
+            out = dx[block]
+            np.multiply(x[block], a, out=out)
+            np.subtract(dy[block], out, out=out)
+            out += e
+            out *= k
+
+    _map_chunks(fill, _chunks(m, d))
     return dx, dgamma, dbeta
 
 
