@@ -32,7 +32,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reference.batchnorm as bn
-from properties.strategies import BatchNormCase, batchnorm_cases
+from properties.strategies import Batch, batches
 from properties.tolerance import assert_close, batchnorm_error_bounds
 
 
@@ -67,7 +67,7 @@ def sweeps(
         yield pool_uses
 
 
-def outputs(case: BatchNormCase) -> tuple[np.ndarray, ...]:
+def outputs(case: Batch) -> tuple[np.ndarray, ...]:
     """y, then dx, dgamma, dbeta of the reference on ``case``."""
     y = bn.batchnorm_forward(case.x, case.gamma, case.beta, **case.eps_kwargs)
     return (y, *bn.batchnorm_backward(case.dy, case.x, case.gamma, **case.eps_kwargs))
@@ -81,7 +81,7 @@ def assert_bit_identical(observed: tuple[np.ndarray, ...], expected: tuple[np.nd
         assert np.array_equal(a, b), f"{name} differs: {a} != {b}"
 
 
-def assert_within_rounding(case: BatchNormCase, observed, expected) -> None:
+def assert_within_rounding(case: Batch, observed, expected) -> None:
     bounds = batchnorm_error_bounds(case.x, case.gamma, case.beta, case.dy, case.eps_value)
     for name, a, b, err in zip(
         NAMES, observed, expected, (bounds.y, bounds.dx, bounds.dgamma, bounds.dbeta), strict=True
@@ -121,8 +121,8 @@ def test_chunks_partition_the_rows(m: int, d: int, workers: int):
 # --- threads against inline -----------------------------------------------------------
 
 
-@given(case=batchnorm_cases(min_m=2), data=st.data())
-def test_threads_are_deterministic_and_agree_with_inline(case: BatchNormCase, data: st.DataObject):
+@given(case=batches(m=st.integers(2, 16)), data=st.data())
+def test_threads_are_deterministic_and_agree_with_inline(case: Batch, data: st.DataObject):
     m, d = case.x.shape
     row = 8 * d
     workers = data.draw(st.integers(2, 4), label="workers")
@@ -148,7 +148,7 @@ def test_threads_at_the_real_sizes_are_deterministic():
     d = 256
     m = 2 * bn._MIN_CHUNK_BYTES // (8 * d) + 3
     rng = np.random.default_rng(3)
-    case = BatchNormCase(
+    case = Batch(
         x=1e3 + 1e-2 * rng.standard_normal((m, d)),
         gamma=rng.standard_normal(d),
         beta=rng.standard_normal(d),
