@@ -92,6 +92,12 @@ def _sizes(name: str, value: Size, low: int, high: int | None = None) -> SearchS
     return st.just(_checked_int(name, low, high, value))
 
 
+def _check_pinned_count(name: str, value: Size | None, low: int, m: Size) -> None:
+    """Eagerly check ``low <= value <= m`` when both are pinned ints (else at draw time)."""
+    if isinstance(m, int) and value is not None and not isinstance(value, SearchStrategy):
+        _checked_int(name, low, m, value)
+
+
 def _finite_number(name: str, value: object, *, low: float = 0.0, inclusive: bool = False) -> float:
     """A finite real > low (>= low if ``inclusive``), or ValueError naming the argument."""
     if isinstance(value, int | float | np.floating) and not isinstance(value, bool):
@@ -165,6 +171,18 @@ class _Geometry(NamedTuple):
     padding: SearchStrategy[int]
     dilation: SearchStrategy[int]
     slack: SearchStrategy[int]
+
+
+def _geometry(*sizes: Size, min_kernel: int) -> _Geometry:
+    """Validate the size arguments of a configuration strategy, in ``_Geometry`` order."""
+    lows = (1, 1, 1, min_kernel, 1, 0, 1, 0)  # the smallest valid value of each field
+    fields = zip(_Geometry._fields, sizes, lows, strict=True)
+    return _Geometry(*(_sizes(name, size, low) for name, size, low in fields))
+
+
+#: padding and slack of the non-empty axis of ``empty_conv2d_configs``
+_EMPTY_PADDING: SearchStrategy[int] = st.integers(0, 3)
+_EMPTY_SLACK: SearchStrategy[int] = st.integers(0, 3)
 
 
 @st.composite
@@ -243,17 +261,8 @@ def conv2d_configs(
     >>> c.kernel_size, c.dilation, c.W_out >= 1 and c.H_out >= 1
     ((3, 3), (2, 2), True)
     """
-    geometry = _Geometry(
-        _sizes("batch", batch, 1),
-        _sizes("in_channels", in_channels, 1),
-        _sizes("out_channels", out_channels, 1),
-        _sizes("kernel", kernel, 1),
-        _sizes("stride", stride, 1),
-        _sizes("padding", padding, 0),
-        _sizes("dilation", dilation, 1),
-        _sizes("slack", slack, 0),
-    )
-    return _config(geometry, None)
+    sizes = (batch, in_channels, out_channels, kernel, stride, padding, dilation, slack)
+    return _config(_geometry(*sizes, min_kernel=1), None)
 
 
 def empty_conv2d_configs(
@@ -277,16 +286,8 @@ def empty_conv2d_configs(
     >>> c.B, c.W_out < 1 or c.H_out < 1
     (1, True)
     """
-    geometry = _Geometry(
-        _sizes("batch", batch, 1),
-        _sizes("in_channels", in_channels, 1),
-        _sizes("out_channels", out_channels, 1),
-        _sizes("kernel", kernel, 2),
-        _sizes("stride", stride, 1),
-        st.integers(0, 3),
-        _sizes("dilation", dilation, 1),
-        st.integers(0, 3),
-    )
+    sizes = (batch, in_channels, out_channels, kernel, stride, _EMPTY_PADDING, dilation)
+    geometry = _geometry(*sizes, _EMPTY_SLACK, min_kernel=2)
     return _config(geometry, st.sampled_from(["W", "H", "both"]))
 
 
@@ -776,8 +777,7 @@ def orthonormal_frames(
     ((4, 2), True)
     """
     sizes = _sizes("m", m, 1)
-    if isinstance(m, int) and k is not None and not isinstance(k, SearchStrategy):
-        _checked_int("k", 1, m, k)
+    _check_pinned_count("k", k, 1, m)
     return _orthonormal_frames(sizes, k if k is None else _sizes("k", k, 1))
 
 
@@ -844,8 +844,7 @@ def spectra(
     array([0., 0.])
     """
     sizes = _sizes("m", m, 1)
-    if isinstance(m, int) and rank is not None and not isinstance(rank, SearchStrategy):
-        _checked_int("rank", 0, m, rank)
+    _check_pinned_count("rank", rank, 0, m)
     limits = _spectrum_limits(max_condition, min_scale, max_scale)
     return _spectra(sizes, rank if rank is None else _sizes("rank", rank, 0), limits)
 
