@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from properties.test_conv_shape import conv2d_definition, conv2d_scipy
+from properties.oracles import conv2d_definition, conv2d_scipy
 from reference.conv import conv2d
 
 

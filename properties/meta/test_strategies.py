@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NonInteractiveExampleWarning
 
 import properties.strategies as strategies
+from properties.chapters import chapter_modules
 from properties.strategies import (
     CONTRACT_MAX_LOGIT,
     FEATURE_KINDS,
@@ -98,8 +99,9 @@ def test_public_strategy_is_documented_and_typed(func: Callable[..., Any]) -> No
 def test_docstring_examples_run() -> None:
     finder = doctest.DocTestFinder()
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    for test in finder.find(strategies):
-        runner.run(test)
+    for module in chapter_modules(strategies.__name__, strategies.__path__):
+        for test in finder.find(module):
+            runner.run(test)
     results = runner.summarize(verbose=False)
     assert results.failed == 0, f"{results.failed} docstring examples failed (see stdout)"
     assert results.attempted >= len(_public_strategies())

@@ -1,0 +1,226 @@
+"""Strategies for the softmax and cross-entropy chapter: logits and simplex labels."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, TypeAlias
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from hypothesis.strategies import SearchStrategy
+
+from properties.strategies._args import Size, finite_number, size_strategy
+
+__all__ = [
+    "CONTRACT_MAX_LOGIT",
+    "FLOAT64_MAX",
+    "LABEL_KINDS",
+    "LabelledLogits",
+    "labelled_logits",
+    "logits",
+    "simplex_labels",
+    "softmax_shapes",
+]
+
+
+# --- Softmax and cross-entropy -----------------------------------------------------
+
+#: the contract's bound on logits sent to audited implementations (CONTRACT.md)
+CONTRACT_MAX_LOGIT: float = 1e4
+#: the largest finite float64, for reference-only properties ("every finite logit")
+FLOAT64_MAX: float = float(np.finfo(np.float64).max)
+
+#: how ``simplex_labels`` builds a label vector (see there)
+LABEL_KINDS: tuple[str, ...] = ("one-hot", "soft", "smoothed")
+
+Shape: TypeAlias = int | tuple[int, ...] | SearchStrategy[tuple[int, ...]]
+
+
+def softmax_shapes(
+    *,
+    n: Size = st.integers(1, 8),
+    batch_dims: Size = st.integers(0, 2),
+    batch_size: Size = st.integers(1, 3),
+) -> SearchStrategy[tuple[int, ...]]:
+    """Shapes ``(*batch, N)`` for softmax and cross-entropy inputs.
+
+    ``batch_dims`` batch axes (>= 0) of ``batch_size`` (>= 1) each, then N = ``n`` (>= 1)
+    classes. Shrinks towards ``(1,)``.
+
+    >>> softmax_shapes(n=4, batch_dims=1, batch_size=2).example()
+    (2, 4)
+    """
+    return _softmax_shapes(
+        size_strategy("n", n, 1),
+        size_strategy("batch_dims", batch_dims, 0),
+        size_strategy("batch_size", batch_size, 1),
+    )
+
+
+@st.composite
+def _softmax_shapes(
+    draw: st.DrawFn,
+    n: SearchStrategy[int],
+    batch_dims: SearchStrategy[int],
+    batch_size: SearchStrategy[int],
+) -> tuple[int, ...]:
+    dims = draw(batch_dims, label="batch axes")
+    batch = tuple(draw(batch_size, label=f"batch axis {i}") for i in range(dims))
+    return (*batch, draw(n, label="N"))
+
+
+def _checked_shape(value: object) -> tuple[int, ...]:
+    """A shape as a non-empty tuple of ints >= 1 (an int n means ``(n,)``), or ValueError."""
+    shape = (value,) if isinstance(value, int | np.integer) else value
+    if (
+        not isinstance(shape, tuple)
+        or not shape
+        or not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape)
+        or min(shape) < 1
+    ):
+        raise ValueError(f"shape: expected an int or a non-empty tuple of ints >= 1, got {value!r}")
+    return tuple(int(n) for n in shape)
+
+
+def _shapes(shape: Shape | None) -> SearchStrategy[tuple[int, ...]]:
+    """``shape`` as a strategy: None draws ``softmax_shapes()``; a fixed shape is pinned."""
+    if shape is None:
+        return softmax_shapes()
+    if isinstance(shape, SearchStrategy):
+        return shape.map(_checked_shape)
+    return st.just(_checked_shape(shape))
+
+
+def _checked_kind(kind: str | None) -> str | None:
+    if kind is not None and kind not in LABEL_KINDS:
+        raise ValueError(f"kind: expected one of {LABEL_KINDS} or None, got {kind!r}")
+    return kind
+
+
+def logits(
+    shape: Shape | None = None, *, max_magnitude: float = CONTRACT_MAX_LOGIT
+) -> SearchStrategy[np.ndarray]:
+    """Finite float64 logits of ``shape`` with a controlled spread, ``|z| <= max_magnitude``.
+
+    ``shape``: an int N (one vector), a tuple ``(*batch, N)``, a strategy of those, or
+    None (``softmax_shapes()``). Structure first: a *centre* c and a *spread*
+    2 * 10**k (k uniform in exponent, from 1e-12, nearly equal logits, to
+    2 * max_magnitude, gaps far beyond the 745 where exp underflows), then unit values
+    v in [-1, 1] per entry, and z = c + spread * v, clipped to the range. Or, in one draw
+    out of four, raw floats from the whole range (Hypothesis favours boundary values: 0,
+    subnormals, +-max_magnitude). Shrinks toward z = 0 with spread 1. ``max_magnitude``
+    defaults to the contract's 1e4 (what audits may send); pass ``FLOAT64_MAX`` for
+    properties about every finite logit.
+
+    >>> z = logits((2, 3), max_magnitude=10.0).example()
+    >>> z.shape, bool(np.all(np.abs(z) <= 10.0))
+    ((2, 3), True)
+    """
+    bound = finite_number("max_magnitude", max_magnitude)
+    return _logits(_shapes(shape), bound)
+
+
+@st.composite
+def _logits(draw: st.DrawFn, shapes: SearchStrategy[tuple[int, ...]], bound: float) -> np.ndarray:
+    """Structured logits, or raw floats when the last draw says so.
+
+    The structured values are always drawn first and the mode last: the shrinker then
+    reaches the structured mode by shortening the tail, where a mode drawn first would
+    make it reinterpret every later draw (it got stuck at raw draws like [397., 0.41]).
+    """
+    shape = draw(shapes, label="shape")
+    half = bound / 2  # work in halves: c/2 + spread/2 * v cannot overflow near 1.8e308
+    centre = draw(st.floats(-half, half), label="centre/2")
+    top = min(float(np.log10(bound)), 308.0)  # 10**308.25 would round past FLOAT64_MAX
+    half_spread = 10.0 ** draw(st.floats(-12.0, top), label="log10 (spread/2)")
+    unit = draw(
+        hnp.arrays(np.float64, shape, elements=st.floats(-1.0, 1.0), fill=st.nothing()),
+        label="unit values",
+    )
+    if draw(st.integers(0, 3), label="mode (3 = raw floats)") == 3:
+        elements = st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
+        return draw(hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing()), label="z")
+    return np.clip(centre + half_spread * unit, -half, half) * 2.0
+
+
+def simplex_labels(shape: Shape, *, kind: str | None = None) -> SearchStrategy[np.ndarray]:
+    """Label vectors along the last axis of ``shape``: ``y >= 0``, each summing to 1.
+
+    ``shape`` as for ``logits``. ``kind`` (drawn when None): ``"one-hot"`` (exact 0 and
+    1), ``"soft"`` (weights from [0, 1] with exact zeros mixed in and one entry per row
+    raised by 1 so the row is never all zero, divided by their sum), ``"smoothed"``
+    (``(1 - alpha) onehot + alpha / N``, alpha in [0, 1]). By construction the rows sum
+    to 1 within ``N EPS`` (the normalisation's rounding). Shrinks towards one-hot on the
+    first class.
+
+    >>> y = simplex_labels((2, 3), kind="soft").example()
+    >>> y.shape, bool(np.all(y >= 0)), bool(np.allclose(y.sum(axis=-1), 1.0))
+    ((2, 3), True, True)
+    """
+    if shape is None:
+        raise ValueError("shape: expected an int, a tuple of ints >= 1 or a strategy, got None")
+    return _simplex_labels(_shapes(shape), _checked_kind(kind))
+
+
+@st.composite
+def _simplex_labels(
+    draw: st.DrawFn, shapes: SearchStrategy[tuple[int, ...]], kind: str | None
+) -> np.ndarray:
+    shape = draw(shapes, label="shape")
+    if kind is None:
+        kind = draw(st.sampled_from(LABEL_KINDS), label="label kind")
+    *batch, n = shape
+    hot = draw(
+        hnp.arrays(np.int64, tuple(batch), elements=st.integers(0, n - 1), fill=st.nothing()),
+        label="hot index",
+    )
+    onehot = np.eye(n)[hot]
+    if kind == "one-hot":
+        return onehot
+    if kind == "smoothed":
+        alpha = draw(st.floats(0.0, 1.0), label="alpha")
+        return (1.0 - alpha) * onehot + alpha / n
+    weights = draw(
+        hnp.arrays(
+            np.float64, shape, elements=st.just(0.0) | st.floats(0.0, 1.0), fill=st.nothing()
+        ),
+        label="weights",
+    )
+    weights = weights + onehot  # the hot entry is >= 1: no row sums to 0
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+class LabelledLogits(NamedTuple):
+    """Labels ``y`` on the simplex and logits ``z`` of the same shape ``(*batch, N)``."""
+
+    y: np.ndarray
+    z: np.ndarray
+    kind: str  # how y was built: "one-hot", "soft", "smoothed"
+
+
+def labelled_logits(
+    shape: Shape | None = None,
+    *,
+    kind: str | None = None,
+    max_magnitude: float = CONTRACT_MAX_LOGIT,
+) -> SearchStrategy[LabelledLogits]:
+    """``(y, z, kind)`` for the cross-entropy: ``simplex_labels`` and ``logits`` of one shape.
+
+    >>> pair = labelled_logits(3, kind="one-hot").example()
+    >>> pair.y.shape == pair.z.shape == (3,), float(pair.y.sum()), pair.kind
+    (True, 1.0, 'one-hot')
+    """
+    bound = finite_number("max_magnitude", max_magnitude)
+    return _labelled_logits(_shapes(shape), _checked_kind(kind), bound)
+
+
+@st.composite
+def _labelled_logits(
+    draw: st.DrawFn, shapes: SearchStrategy[tuple[int, ...]], kind: str | None, bound: float
+) -> LabelledLogits:
+    shape = draw(shapes, label="shape")
+    if kind is None:
+        kind = draw(st.sampled_from(LABEL_KINDS), label="label kind")
+    z = draw(_logits(st.just(shape), bound), label="z")
+    y = draw(_simplex_labels(st.just(shape), kind), label="y")
+    return LabelledLogits(y, z, kind)
