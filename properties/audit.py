@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextvars
 import importlib
 import inspect
+import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -246,6 +247,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Register ``uses``, resolve substitutions (usage errors exit 4), relax audit timing."""
     config.addinivalue_line("markers", f"uses(*names): {uses.__doc__}")
+    config.addinivalue_line("markers", "proves(subject, claim): a symbolic proof for small sizes")
     substituted = parse_substitutions(config)
     config.stash[_SUBSTITUTED] = substituted
     if substituted:
@@ -280,12 +282,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Make the running item's declared names visible to ``Implementations``."""
+    """Make the running item's declared names visible to ``Implementations``; grade accuracy."""
+    from properties.tolerance.common import ACCURACY_PROPERTY, accuracy_grades
+
     token = _DECLARED.set(declared_names(item))
     try:
-        return (yield)
+        with accuracy_grades() as grades:
+            return (yield)
     finally:
         _DECLARED.reset(token)
+        if grades:  # the accuracy grade of this property (reported, never enforced)
+            weaker = sorted(what for what, tight in grades.items() if not tight)
+            grade = "backward stable only" if weaker else "componentwise accurate"
+            item.user_properties.append(
+                (ACCURACY_PROPERTY, json.dumps({"grade": grade, "weaker": weaker}))
+            )
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,7 @@ from properties.strategies import (
 )
 from properties.tolerance import (
     EPS,
+    Bound,
     assert_close,
     batchnorm_error_bounds,
     batchnorm_loss_rounding_scale,
@@ -166,10 +167,12 @@ def test_gradient_matches_directional_differences(impl, case, data):
     assert_close(
         fsum(dx * v),
         fd.estimate,
-        fd.tol + fsum(bounds.dx * np.abs(v)) + EPS * fsum(bounds.grad_bound * np.abs(v)),
+        Bound(
+            fd.tol + fsum(bounds.dx * np.abs(v)) + EPS * fsum(bounds.grad_bound * np.abs(v)),
+            "Richardson truncation + EPS * S / h with S the forward's rounding incl. "
+            "the m u |x|max / s error of the mean, + the rounding of dx itself",
+        ),
         what="<dx, v> against the central difference of l = sum(dy * y) along v",
-        why="Richardson truncation + EPS * S / h with S the forward's rounding incl. "
-        "the m u |x|max / s error of the mean, + the rounding of dx itself",
     )
 
     # dgamma and dbeta: l is affine in each, directions of the parameters' own scale.
@@ -190,9 +193,11 @@ def test_gradient_matches_directional_differences(impl, case, data):
         assert_close(
             fsum(grad * w),
             fd.estimate,
-            fd.tol + fsum(own * np.abs(w)) + EPS * fsum(magnitude.sum(axis=0) * np.abs(w)),
+            Bound(
+                fd.tol + fsum(own * np.abs(w)) + EPS * fsum(magnitude.sum(axis=0) * np.abs(w)),
+                "l is affine in the parameter: Richardson term + EPS * S / h rounding",
+            ),
             what=f"<{name}, w> against the central difference of l as a function of {other}",
-            why="l is affine in the parameter: Richardson term + EPS * S / h rounding",
         )
 
 
@@ -228,9 +233,11 @@ def test_key_terms_are_the_partial_derivatives(case, data):
     assert_close(
         fsum(key.dxhat * u),
         fd.estimate,
-        fd.tol + EPS * fsum(dxhat_abs * np.abs(u)),
+        Bound(
+            fd.tol + EPS * fsum(dxhat_abs * np.abs(u)),
+            "affine: Richardson term + 3 roundings per entry of l over h",
+        ),
         what="<dl/dxhat, u> (key: dy * gamma) against l as a function of xhat",
-        why="affine: Richardson term + 3 roundings per entry of l over h",
     )
 
     # dl/dsigma^2: l(t) = sum dy (gamma (x - mu) / sqrt(t + eps) + beta), mu fixed.
@@ -250,9 +257,11 @@ def test_key_terms_are_the_partial_derivatives(case, data):
     assert_close(
         fsum(key.dvar * w),
         fd.estimate,
-        fd.tol + fsum(2 * dvar_err * np.abs(w)),
+        Bound(
+            fd.tol + fsum(2 * dvar_err * np.abs(w)),
+            "Richardson truncation + rounding / h; key and oracle centre x differently",
+        ),
         what="<dl/dsigma^2, w> (key's formula) against l as a function of sigma^2",
-        why="Richardson truncation + rounding / h; key and oracle centre x differently",
     )
 
     # the second term of dl/dmu: dvar (-2/m) sum (x - mu), zero but for rounding.
@@ -264,9 +273,10 @@ def test_key_terms_are_the_partial_derivatives(case, data):
     assert_close(
         key.dmu_second,
         np.zeros(d),
-        second_bound,
+        Bound(
+            second_bound, "sum(x - mu) = 0 exactly; in float64 it is m times the mean's rounding"
+        ),
         what="the key's second term of dl/dmu, dvar * (-2/m) * sum(x - mu)",
-        why="sum(x - mu) = 0 exactly; in float64 it is m times the mean's rounding",
     )
 
     # dl/dmu: l(c) = sum dy (gamma (x - c) / sqrt(mean((x - c)^2) + eps) + beta), total.
@@ -294,9 +304,11 @@ def test_key_terms_are_the_partial_derivatives(case, data):
     assert_close(
         fsum(key.dmu * w),
         fd.estimate,
-        fd.tol + fsum(dmu_err * np.abs(w)),
+        Bound(
+            fd.tol + fsum(dmu_err * np.abs(w)),
+            "Richardson truncation + rounding / h, incl. the |x| / s rounding of x - c",
+        ),
         what="<dl/dmu, w> (key's formula, both terms) against l as a function of mu",
-        why="Richardson truncation + rounding / h, incl. the |x| / s rounding of x - c",
     )
 
 
@@ -308,9 +320,9 @@ def test_key_assembly_equals_backward(impl, case):
     key = bn.batchnorm_key_terms(case.dy, case.x, case.gamma, case.eps_value)
     bounds = batchnorm_error_bounds(case.x, case.gamma, case.beta, case.dy, case.eps_value)
     why = "both sides carry the rounding model's error (EPS n relative + the mean's offset term)"
-    assert_close(dx, key.dx, 2 * bounds.dx, what="dx against the key's assembly", why=why)
-    assert_close(dgamma, key.dgamma, 2 * bounds.dgamma, what="dgamma = sum dy xhat", why=why)
-    assert_close(dbeta, key.dbeta, 2 * bounds.dbeta, what="dbeta = sum dy", why=why)
+    assert_close(dx, key.dx, Bound(2 * bounds.dx, why), what="dx against the key's assembly")
+    assert_close(dgamma, key.dgamma, Bound(2 * bounds.dgamma, why), what="dgamma = sum dy xhat")
+    assert_close(dbeta, key.dbeta, Bound(2 * bounds.dbeta, why), what="dbeta = sum dy")
 
 
 # --- (c) structural laws -------------------------------------------------------------
@@ -324,9 +336,11 @@ def test_dx_sums_to_zero(impl, case):
     assert_close(
         column_fsums(dx),
         np.zeros(case.x.shape[1]),
-        bounds.dx.sum(0),
+        Bound(
+            bounds.dx.sum(0),
+            "sum of the per-entry rounding bounds of dx; fsum adds no error to a 0 sum",
+        ),
         what="sum_i dx_i per feature (l is invariant along (1, ..., 1))",
-        why="sum of the per-entry rounding bounds of dx; fsum adds no error to a 0 sum",
     )
 
 
@@ -350,9 +364,11 @@ def test_dx_against_xhat_is_the_eps_term(impl, case):
     assert_close(
         column_fsums(dx * ref.xhat),
         expected,
-        lhs_err + rhs_err,
+        Bound(
+            lhs_err + rhs_err,
+            "dx's rounding bound times |xhat|, |dx| times xhat's, and the oracle dgamma's",
+        ),
         what="sum_i dx_i xhat_i against gamma dgamma eps / (sigma^2 + eps)^(3/2)",
-        why="dx's rounding bound times |xhat|, |dx| times xhat's, and the oracle dgamma's",
     )
 
 
@@ -375,9 +391,8 @@ def test_invariance_under_per_feature_shift(impl, case, data):
     assert_close(
         forward(impl, shifted),
         forward(impl, case),
-        at_x.y + 2 * at_shift.y,
+        Bound(at_x.y + 2 * at_shift.y, why),
         what="y(x + c) against y(x)",
-        why=why,
     )
     for name, after, before, err_x, err_s in zip(
         ("dx", "dgamma", "dbeta"),
@@ -388,7 +403,7 @@ def test_invariance_under_per_feature_shift(impl, case, data):
         strict=True,
     ):
         assert_close(
-            after, before, err_x + 2 * err_s, what=f"{name}(x + c) against {name}(x)", why=why
+            after, before, Bound(err_x + 2 * err_s, why), what=f"{name}(x + c) against {name}(x)"
         )
 
 
@@ -399,12 +414,15 @@ def test_single_example_batch(impl, case):
     bounds = batchnorm_error_bounds(case.x, case.gamma, case.beta, case.dy, case.eps_value)
     why = "the rounding model at xhat = 0 (a folded a*x + (beta - a*mu) may round)"
     assert_close(
-        forward(impl, case), np.broadcast_to(case.beta, case.x.shape), bounds.y, what="y", why=why
+        forward(impl, case),
+        np.broadcast_to(case.beta, case.x.shape),
+        Bound(bounds.y, why),
+        what="y",
     )
     dx, dgamma, dbeta = backward(impl, case)
-    assert_close(dx, np.zeros_like(case.x), bounds.dx, what="dx", why=why)
-    assert_close(dgamma, np.zeros_like(case.gamma), bounds.dgamma, what="dgamma", why=why)
-    assert_close(dbeta, case.dy[0], bounds.dbeta, what="dbeta", why=why)
+    assert_close(dx, np.zeros_like(case.x), Bound(bounds.dx, why), what="dx")
+    assert_close(dgamma, np.zeros_like(case.gamma), Bound(bounds.dgamma, why), what="dgamma")
+    assert_close(dbeta, case.dy[0], Bound(bounds.dbeta, why), what="dbeta")
 
 
 @given(case=batches(m=1))
@@ -433,11 +451,10 @@ def test_forward_matches_definition(impl, case):
     assert_close(
         forward(impl, case),
         forward_by_definition(case.x, case.gamma, case.beta, case.eps_value),
-        2 * bounds.y,
+        Bound(2 * bounds.y, "float64 rounding model of the implementation + that of the oracle"),
         what="y against the float64 definition (eps: "
         + ("default 1e-5" if case.eps is None else repr(case.eps))
         + ")",
-        why="float64 rounding model of the implementation + that of the oracle",
     )
 
 
@@ -453,9 +470,11 @@ def test_forward_moments(impl, case):
     assert_close(
         ybar,
         beta,
-        bounds.y.mean(0) + EPS * np.abs(y).mean(0),
+        Bound(
+            bounds.y.mean(0) + EPS * np.abs(y).mean(0),
+            "mean of y's rounding bounds + one rounding of the exact sum",
+        ),
         what="mean_i y_i against beta",
-        why="mean of y's rounding bounds + one rounding of the exact sum",
     )
     ref = Definition(x, eps)
     expected = gamma**2 * ref.var / ref.s**2
@@ -475,9 +494,8 @@ def test_forward_moments(impl, case):
     assert_close(
         var_y,
         expected,
-        tol,
+        Bound(tol, "propagated error of y through the variance + relative rounding of both sides"),
         what="variance of y against gamma^2 sigma^2 / (sigma^2 + eps)",
-        why="propagated error of y through the variance + relative rounding of both sides",
     )
 
 
@@ -489,9 +507,8 @@ def test_default_eps_is_1e_5(impl, case):
     assert_close(
         impl.batchnorm_forward(x, gamma, beta),
         forward_by_definition(x, gamma, beta, BATCHNORM_DEFAULT_EPS),
-        2 * bounds.y,
+        Bound(2 * bounds.y, "float64 rounding model, both sides"),
         what="batchnorm_forward(x, gamma, beta) against the definition with eps = 1e-5",
-        why="float64 rounding model, both sides",
     )
     for name, default, explicit, err in zip(
         ("dx", "dgamma", "dbeta"),
@@ -503,9 +520,8 @@ def test_default_eps_is_1e_5(impl, case):
         assert_close(
             default,
             explicit,
-            2 * err,
+            Bound(2 * err, "float64 rounding model, both sides"),
             what=f"{name} of batchnorm_backward(dy, x, gamma) against eps=1e-5 passed",
-            why="float64 rounding model, both sides",
         )
 
 

@@ -61,7 +61,7 @@ from properties.strategies import (
     conv2d_configs,
     empty_conv2d_configs,
 )
-from properties.tolerance import assert_close, conv_difference_tol, conv_linearity_tol
+from properties.tolerance import Bound, assert_close, conv_difference_tol, conv_linearity_tol
 
 
 def _abs_sum(config: ConvConfig, x: np.ndarray, w: np.ndarray, b=None) -> np.ndarray:
@@ -141,9 +141,8 @@ def test_values_match_the_definition_loop(impl, case, with_bias: bool) -> None:
     assert_close(
         observed,
         expected,
-        conv_difference_tol(size, config.K + 1),
+        Bound(conv_difference_tol(size, config.K + 1), _why(config.K)),
         what=f"conv2d vs the definition loop, {config}",
-        why=_why(config.K),
     )
 
 
@@ -157,9 +156,8 @@ def test_values_match_scipy_correlate(impl, case, with_bias: bool) -> None:
     assert_close(
         observed,
         expected,
-        conv_difference_tol(_abs_sum(config, x, w, b), config.K + 1),
+        Bound(conv_difference_tol(_abs_sum(config, x, w, b), config.K + 1), _why(config.K)),
         what=f"conv2d vs scipy.signal.correlate, {config}",
-        why=_why(config.K),
     )
 
 
@@ -186,9 +184,11 @@ def test_linear_in_x(impl, data) -> None:
     assert_close(
         lhs,
         rhs,
-        conv_linearity_tol(size, config.K),
+        Bound(
+            conv_linearity_tol(size, config.K),
+            "(2 gamma_K + 3 EPS)(|a| A1 + A2), see conv_linearity_tol",
+        ),
         what=f"conv(a x1 + x2) vs a conv(x1) + conv(x2), a = {a!r}, {config}",
-        why="(2 gamma_K + 3 EPS)(|a| A1 + A2), see conv_linearity_tol",
     )
 
 
@@ -205,9 +205,11 @@ def test_linear_in_w(impl, data) -> None:
     assert_close(
         lhs,
         rhs,
-        conv_linearity_tol(size, config.K),
+        Bound(
+            conv_linearity_tol(size, config.K),
+            "(2 gamma_K + 3 EPS)(|a| A1 + A2), see conv_linearity_tol",
+        ),
         what=f"conv(x, a w1 + w2) vs a conv(x, w1) + conv(x, w2), a = {a!r}, {config}",
-        why="(2 gamma_K + 3 EPS)(|a| A1 + A2), see conv_linearity_tol",
     )
 
 
@@ -220,9 +222,8 @@ def test_bias_adds_per_output_channel(impl, case) -> None:
     assert_close(
         with_bias,
         without + b,
-        conv_difference_tol(_abs_sum(config, x, w, b), config.K + 1),
+        Bound(conv_difference_tol(_abs_sum(config, x, w, b), config.K + 1), _why(config.K)),
         what=f"conv(x, w, b) vs conv(x, w) + b[o], {config}",
-        why=_why(config.K),
     )
 
 
@@ -236,9 +237,8 @@ def test_padding_equals_explicit_zero_padding(impl, case) -> None:
     assert_close(
         impl.conv2d(x, w, b, **geometry),
         expected,
-        conv_difference_tol(_abs_sum(config, x, w, b), config.K + 1),
+        Bound(conv_difference_tol(_abs_sum(config, x, w, b), config.K + 1), _why(config.K)),
         what=f"conv(x, padding=p) vs conv(np.pad(x, p), padding=0), {config}",
-        why=_why(config.K),
     )
 
 
@@ -251,9 +251,8 @@ def test_stride_subsamples_the_stride_one_output(impl, case) -> None:
     assert_close(
         impl.conv2d(x, w, b, **geometry),
         dense[:, ::s1, ::s2],
-        conv_difference_tol(_abs_sum(config, x, w, b), config.K + 1),
+        Bound(conv_difference_tol(_abs_sum(config, x, w, b), config.K + 1), _why(config.K)),
         what=f"conv(x, stride=s) vs conv(x, stride=1)[:, ::s1, ::s2], {config}",
-        why=_why(config.K),
     )
 
 
@@ -268,9 +267,8 @@ def test_one_by_one_kernel_is_a_matmul_over_channels(impl, case) -> None:
     assert_close(
         impl.conv2d(x, w, b, **config.geometry()),
         expected,
-        conv_difference_tol(size, config.C_in + 1),
+        Bound(conv_difference_tol(size, config.C_in + 1), _why(config.C_in)),
         what=f"1x1 conv vs xpad[:, ::s1, ::s2] @ w[0, 0] + b, {config}",
-        why=_why(config.C_in),
     )
 
 
@@ -288,9 +286,11 @@ def test_translation_equivariance(impl, data) -> None:
     assert_close(
         shifted,
         whole[:, t1:, t2:],
-        conv_difference_tol(_abs_sum(config, x, w, b)[:, t1:, t2:], config.K + 1),
+        Bound(
+            conv_difference_tol(_abs_sum(config, x, w, b)[:, t1:, t2:], config.K + 1),
+            _why(config.K),
+        ),
         what=f"conv(x[:, s1 t1:, s2 t2:]) vs conv(x)[:, t1:, t2:], t = ({t1}, {t2}), {config}",
-        why=_why(config.K),
     )
 
 

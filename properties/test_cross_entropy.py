@@ -40,6 +40,7 @@ from properties.strategies import FLOAT64_MAX, labelled_logits
 from properties.tolerance import (
     EPS,
     SUBNORMAL_FLOOR,
+    Bound,
     assert_close,
     central_difference_step,
     cross_entropy_error,
@@ -81,9 +82,11 @@ def test_cross_entropy_equals_definition(impl, data):
     assert_close(
         L,
         exact,
-        cross_entropy_error(y, z) + ORACLE_ROUNDING * exact,
+        Bound(
+            cross_entropy_error(y, z) + ORACLE_ROUNDING * exact,
+            "cross_entropy_error: u [(N + 2)(A + log s) + 1.37 N + 8 log N + 6 + 2 max|z|]",
+        ),
         what=f"cross_entropy(y, z) for {kind} labels",
-        why="cross_entropy_error: u [(N + 2)(A + log s) + 1.37 N + 8 log N + 6 + 2 max|z|]",
     )
 
 
@@ -118,9 +121,8 @@ def test_cross_entropy_where_probabilities_underflow(impl, y, z):
     assert_close(
         impl.cross_entropy(y, z),
         exact,
-        cross_entropy_error(y, z) + ORACLE_ROUNDING * exact,
+        Bound(cross_entropy_error(y, z) + ORACLE_ROUNDING * exact, "cross_entropy_error"),
         what="cross_entropy(y, z)",
-        why="cross_entropy_error",
     )
 
 
@@ -135,9 +137,11 @@ def test_gradient_equals_yhat_minus_y(impl, data):
     assert_close(
         impl.cross_entropy_grad(y, z),
         S - y,
-        gradient_error(y, z, S),
+        Bound(
+            gradient_error(y, z, S),
+            "gradient_error: S r + N EPS S (c = 1 +- N EPS) + 1.5 EPS (S + y)",
+        ),
         what=f"cross_entropy_grad(y, z) against yhat - y for {kind} labels",
-        why="gradient_error: S r + N EPS S (c = 1 +- N EPS) + 1.5 EPS (S + y)",
     )
 
 
@@ -153,9 +157,8 @@ def test_gradient_sums_to_zero(impl, data):
     assert_close(
         g.sum(-1),
         np.zeros(z.shape[:-1]),
-        tol,
+        Bound(tol, "softmax_sum_tol(N) + N EPS + N u sum |g|"),
         what=f"sum of dL/dz for {kind} labels",
-        why="softmax_sum_tol(N) + N EPS + N u sum |g|",
     )
 
 
@@ -194,9 +197,11 @@ def test_gradient_matches_finite_differences(impl, data, v):
     assert_close(
         fd.estimate,
         expected,
-        fd.tol + own,
+        Bound(
+            fd.tol + own,
+            "Richardson truncation estimate + rounding of L, of z +- h v, and of <g, v>",
+        ),
         what=f"<dL/dz, v> against the central difference (h = {h:.3e}, {kind} labels)",
-        why="Richardson truncation estimate + rounding of L, of z +- h v, and of <g, v>",
     )
 
 
@@ -217,13 +222,14 @@ def test_reference_cross_entropy_exact_for_every_finite_logit(data):
     assert_close(
         L,
         exact,
-        cross_entropy_error(y, z) + ORACLE_ROUNDING * exact,
+        Bound(cross_entropy_error(y, z) + ORACLE_ROUNDING * exact, "cross_entropy_error"),
         what="cross_entropy",
-        why="cross_entropy_error",
     )
     S = exact_softmax(z)
     g = ref.cross_entropy_grad(y, z)
-    assert_close(g, S - y, gradient_error(y, z, S), what="cross_entropy_grad", why="gradient_error")
+    assert_close(
+        g, S - y, Bound(gradient_error(y, z, S), "gradient_error"), what="cross_entropy_grad"
+    )
 
 
 # --- the hypothesis sum y = 1 is necessary --------------------------------------------
@@ -285,9 +291,11 @@ def test_hypothesis_sum_to_one_is_necessary():
     assert_close(
         c * yhat - y,
         fd,
-        tol + 4 * EPS * (1 + np.abs(y)),
+        Bound(
+            tol + 4 * EPS * (1 + np.abs(y)),
+            "the true gradient off the simplex: Richardson + rounding of the 40-digit loss",
+        ),
         what="c yhat - y against finite differences",
-        why="the true gradient off the simplex: Richardson + rounding of the 40-digit loss",
     )
 
 

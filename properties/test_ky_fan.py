@@ -58,6 +58,7 @@ from properties.strategies import (
 )
 from properties.tolerance import (
     EPS,
+    Bound,
     assert_close,
     davis_kahan_projector_tol,
     frame_orthonormality_tol,
@@ -96,9 +97,11 @@ def assert_orthonormal_frame(Phi: np.ndarray, m: int, k: int, what: str) -> None
     assert_close(
         Phi.T @ Phi,
         np.eye(k),
-        frame_orthonormality_tol(m),
+        Bound(
+            frame_orthonormality_tol(m),
+            "frame_orthonormality_tol: 4 m eps (a stably computed frame)",
+        ),
         what=f"{what}: Phi^T Phi",
-        why="frame_orthonormality_tol: 4 m eps (a stably computed frame)",
     )
 
 
@@ -126,9 +129,8 @@ def assert_attains_minimum(Phi: np.ndarray, psd: PSDMatrix, k: int, note: str) -
     assert_close(
         _trace(Phi, psd.sigma),
         _smallest_sum(psd.sigma, k),
-        ky_fan_trace_tol(m, k, _norm(psd.sigma)),
+        Bound(ky_fan_trace_tol(m, k, _norm(psd.sigma)), TRACE_WHY),
         what=f"trace(Phi^T sigma Phi) vs sum of the {k} smallest eigenvalues ({note})",
-        why=TRACE_WHY,
     )
 
 
@@ -171,17 +173,19 @@ def assert_key_lemma(psd: PSDMatrix, frame: np.ndarray, what: str) -> None:
     c = np.sum((psd.eigenvectors.T @ frame) ** 2, axis=1)
     tol = lemma_weight_tol(m)
     why = "lemma_weight_tol: 10 m eps (orthonormality of u and Phi, inner products)"
-    assert_close(np.clip(c, 0.0, 1.0), c, tol, what=f"{what}: c_j inside [0, 1]", why=why)
-    assert_close(c.sum(), k, k * tol, what=f"{what}: sum_j c_j = k", why=f"k times {why}")
+    assert_close(np.clip(c, 0.0, 1.0), c, Bound(tol, why), what=f"{what}: c_j inside [0, 1]")
+    assert_close(c.sum(), k, Bound(k * tol, f"k times {why}"), what=f"{what}: sum_j c_j = k")
     # The float sigma differs from U diag(lambda) U^T by up to m eps |sigma| per entry
     # (see davis_kahan_projector_tol), k m^2 eps |sigma| on a trace over k columns.
     norm = float(psd.eigenvalues[-1])
     assert_close(
         float(c @ psd.eigenvalues),
         _trace(frame, psd.sigma),
-        ky_fan_trace_tol(m, k, norm) + k * m * m * EPS * norm,
+        Bound(
+            ky_fan_trace_tol(m, k, norm) + k * m * m * EPS * norm,
+            f"{TRACE_WHY} + k m^2 eps |sigma| (sigma as built from U and lambda)",
+        ),
         what=f"{what}: sum_j c_j lambda_j = trace(Phi^T sigma Phi)",
-        why=f"{TRACE_WHY} + k m^2 eps |sigma| (sigma as built from U and lambda)",
     )
 
 
@@ -218,9 +222,11 @@ def test_projector_is_unique_with_a_spectral_gap(impl, problem) -> None:
     assert_close(
         Phi @ Phi.T,
         U_k @ U_k.T,
-        davis_kahan_projector_tol(m, float(psd.eigenvalues[-1]), gap),
+        Bound(
+            davis_kahan_projector_tol(m, float(psd.eigenvalues[-1]), gap),
+            "davis_kahan_projector_tol: E / (gap - 2E) + 4 eta, E = (m^2 + m) eps |sigma|",
+        ),
         what=f"projector Phi Phi^T vs U_k U_k^T (gap lambda_k+1 - lambda_k = {gap:.3e})",
-        why="davis_kahan_projector_tol: E / (gap - 2E) + 4 eta, E = (m^2 + m) eps |sigma|",
     )
 
 
@@ -311,9 +317,11 @@ def test_maximum_is_sum_of_k_largest_eigenvalues(impl, problem) -> None:
     assert_close(
         _trace(Phi, psd.sigma),
         largest,
-        ky_fan_trace_tol(m, k, c + _norm(psd.sigma)),
+        Bound(
+            ky_fan_trace_tol(m, k, c + _norm(psd.sigma)),
+            "ky_fan_trace_tol at norm c + |sigma| (the norm of c I - sigma, plus the shift)",
+        ),
         what=f"max trace(Phi^T sigma Phi) vs sum of the {k} largest eigenvalues",
-        why="ky_fan_trace_tol at norm c + |sigma| (the norm of c I - sigma, plus the shift)",
     )
 
 
@@ -371,9 +379,8 @@ def test_erratum_key_minimum_is_a_list_not_the_sum(record_property) -> None:
     assert_close(
         attained,
         sum(listed),
-        ky_fan_trace_tol(m, k, _norm(psd.sigma)),
+        Bound(ky_fan_trace_tol(m, k, _norm(psd.sigma)), TRACE_WHY),
         what="attained minimum vs the sum of the key's list",
-        why=TRACE_WHY,
     )
     record_erratum(
         record_property,

@@ -43,6 +43,7 @@ from properties.audit import uses
 from properties.errata import record_erratum
 from properties.strategies import PSDMatrix, mean_vectors, psd_matrices
 from properties.tolerance import (
+    Bound,
     assert_close,
     moment_covariance_tol,
     moment_mean_tol,
@@ -87,16 +88,20 @@ def assert_moments(X: np.ndarray, mu: np.ndarray, psd: PSDMatrix, what: str) -> 
     assert_close(
         X.mean(axis=0),
         mu,
-        moment_mean_tol(m, n, norm, mu_max),
+        Bound(
+            moment_mean_tol(m, n, norm, mu_max),
+            "moment_mean_tol: (m + n + 2) eps (sqrt(n |sigma|) + |mu|_max)",
+        ),
         what=f"{what}: mean of the {n} points",
-        why="moment_mean_tol: (m + n + 2) eps (sqrt(n |sigma|) + |mu|_max)",
     )
     assert_close(
         _covariance_about(X, mu),
         psd.sigma,
-        moment_covariance_tol(m, n, norm, mu_max),
+        Bound(
+            moment_covariance_tol(m, n, norm, mu_max),
+            "moment_covariance_tol: 2 delta sqrt|sigma| + delta^2 + (n + 2m) eps |sigma|",
+        ),
         what=f"{what}: covariance (1/n) sum (x_i - mu)(x_i - mu)^T of the {n} points",
-        why="moment_covariance_tol: 2 delta sqrt|sigma| + delta^2 + (n + 2m) eps |sigma|",
     )
 
 
@@ -110,9 +115,11 @@ def test_points_have_mean_mu(impl, problem) -> None:
     assert_close(
         X.mean(axis=0),
         mu,
-        moment_mean_tol(m, n, norm, mu_max),
+        Bound(
+            moment_mean_tol(m, n, norm, mu_max),
+            "moment_mean_tol: (m + n + 2) eps (sqrt(n |sigma|) + |mu|_max)",
+        ),
         what=f"mean of the {n} points returned by moment_matching_points",
-        why="moment_mean_tol: (m + n + 2) eps (sqrt(n |sigma|) + |mu|_max)",
     )
 
 
@@ -126,9 +133,11 @@ def test_points_have_covariance_sigma(impl, problem) -> None:
     assert_close(
         _covariance_about(X, mu),
         psd.sigma,
-        moment_covariance_tol(m, n, norm, mu_max),
+        Bound(
+            moment_covariance_tol(m, n, norm, mu_max),
+            "moment_covariance_tol: 2 delta sqrt|sigma| + delta^2 + (n + 2m) eps |sigma|",
+        ),
         what=f"covariance about mu of the {n} points returned by moment_matching_points",
-        why="moment_covariance_tol: 2 delta sqrt|sigma| + delta^2 + (n + 2m) eps |sigma|",
     )
 
 
@@ -241,9 +250,11 @@ def test_erratum_key_construction_has_covariance_sigma_over_m(record_property) -
     assert_close(
         covariance,
         psd.sigma / m,
-        moment_covariance_tol(m, X.shape[0], float(np.linalg.norm(psd.sigma, 2)), 0.0),
+        Bound(
+            moment_covariance_tol(m, X.shape[0], float(np.linalg.norm(psd.sigma, 2)), 0.0),
+            "the key's construction has covariance sigma / m",
+        ),
         what="covariance of the key's points",
-        why="the key's construction has covariance sigma / m",
     )
     with np.printoptions(precision=6, suppress=True):
         record_erratum(

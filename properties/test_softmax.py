@@ -44,6 +44,7 @@ from properties.strategies import (
 )
 from properties.tolerance import (
     EPS,
+    Bound,
     assert_close,
     central_difference_step,
     directional_difference,
@@ -90,9 +91,11 @@ def test_softmax_equals_definition_along_any_axis(impl, data):
     assert_close(
         S,
         exact,
-        tol + ORACLE_ROUNDING * exact,
+        Bound(
+            tol + ORACLE_ROUNDING * exact,
+            "softmax_relative_error: u (2|gap| + 1.37 N + 9 log N + 13) relative",
+        ),
         what=f"softmax(z, axis={axis})",
-        why="softmax_relative_error: u (2|gap| + 1.37 N + 9 log N + 13) relative",
     )
 
 
@@ -106,9 +109,8 @@ def test_softmax_at_large_logits(impl, big):
     assert_close(
         S,
         exact,
-        softmax_error(exact, z) + ORACLE_ROUNDING * exact,
+        Bound(softmax_error(exact, z) + ORACLE_ROUNDING * exact, "softmax_relative_error"),
         what="softmax",
-        why="softmax_relative_error",
     )
 
 
@@ -128,9 +130,8 @@ def test_softmax_entries_in_unit_interval_and_sum_to_one(impl, data):
     assert_close(
         S.sum(axis=axis),
         np.ones(S.sum(axis=axis).shape),
-        softmax_sum_tol(n),
+        Bound(softmax_sum_tol(n), f"softmax_sum_tol({n}) = EPS (1.6 N + 4.5 log N + 6)"),
         what=f"sum of softmax(z, axis={axis})",
-        why=f"softmax_sum_tol({n}) = EPS (1.6 N + 4.5 log N + 6)",
     )
 
 
@@ -145,10 +146,12 @@ def test_softmax_shift_invariance(impl, z, c):
     assert_close(
         impl.softmax(shifted),
         impl.softmax(z),
-        shifted_softmax_tol(exact, z, shifted),
+        Bound(
+            shifted_softmax_tol(exact, z, shifted),
+            "rounding z + c moves the exponents by u|z + c|: 2 u max|z + c| relative, "
+            "plus each side's softmax_error",
+        ),
         what=f"softmax(z + {c!r}) against softmax(z)",
-        why="rounding z + c moves the exponents by u|z + c|: 2 u max|z + c| relative, "
-        "plus each side's softmax_error",
     )
 
 
@@ -161,9 +164,11 @@ def test_softmax_permutation_equivariance(impl, data):
     assert_close(
         impl.softmax(z[..., perm]),
         impl.softmax(z)[..., perm],
-        2 * softmax_error(exact, z[..., perm]),
+        Bound(
+            2 * softmax_error(exact, z[..., perm]),
+            "exact up to summation order: each side within softmax_error",
+        ),
         what="softmax(z[perm]) against softmax(z)[perm]",
-        why="exact up to summation order: each side within softmax_error",
     )
 
 
@@ -193,16 +198,17 @@ def test_reference_softmax_exact_for_every_finite_logit(z):
     assert_close(
         S,
         exact,
-        softmax_error(exact, z) + ORACLE_ROUNDING * exact,
+        Bound(
+            softmax_error(exact, z) + ORACLE_ROUNDING * exact,
+            "softmax_relative_error (gaps beyond 1000 underflow to exactly 0)",
+        ),
         what="softmax",
-        why="softmax_relative_error (gaps beyond 1000 underflow to exactly 0)",
     )
     assert_close(
         S.sum(-1),
         np.ones(z.shape[:-1]),
-        softmax_sum_tol(z.shape[-1]),
+        Bound(softmax_sum_tol(z.shape[-1]), "softmax_sum_tol"),
         what="sum of softmax",
-        why="softmax_sum_tol",
     )
 
 
@@ -216,9 +222,11 @@ def test_reference_jacobian_exact_for_every_finite_logit(z):
     assert_close(
         J,
         formula,
-        jacobian_error(exact, r) + jacobian_error(exact, np.full_like(r, EPS / 2)),
+        Bound(
+            jacobian_error(exact, r) + jacobian_error(exact, np.full_like(r, EPS / 2)),
+            "jacobian_error of J and of the formula at the exact S",
+        ),
         what="softmax_jacobian",
-        why="jacobian_error of J and of the formula at the exact S",
     )
 
 
@@ -270,9 +278,11 @@ def test_jacobian_matches_finite_differences(impl, data):
     assert_close(
         fd.estimate,
         expected,
-        fd.tol + own,
+        Bound(
+            fd.tol + own,
+            "Richardson truncation estimate + rounding of softmax, of z +- h v, and of <u, J v>",
+        ),
         what=f"<u, J v> against the central difference (h = {h:.3e})",
-        why="Richardson truncation estimate + rounding of softmax, of z +- h v, and of <u, J v>",
     )
 
 
@@ -285,10 +295,12 @@ def test_jacobian_equals_formula(impl, z):
     assert_close(
         impl.softmax_jacobian(z),
         formula,
-        jacobian_error(exact, r) + jacobian_error(exact, np.full_like(r, EPS / 2)),
+        Bound(
+            jacobian_error(exact, r) + jacobian_error(exact, np.full_like(r, EPS / 2)),
+            "jacobian_error: S_i d_ij r_i + S_i S_j (r_i + r_j) + 2u (S_i d_ij + S_i S_j), "
+            "for the implementation and for the formula evaluated from the rounded exact S",
+        ),
         what="softmax_jacobian(z) against diag(S) - S S^T at the 40-digit S",
-        why="jacobian_error: S_i d_ij r_i + S_i S_j (r_i + r_j) + 2u (S_i d_ij + S_i S_j), "
-        "for the implementation and for the formula evaluated from the rounded exact S",
     )
 
 
@@ -301,17 +313,21 @@ def test_jacobian_symmetric_and_annihilates_ones(impl, z):
     assert_close(
         J,
         np.swapaxes(J, -1, -2),
-        err + np.swapaxes(err, -1, -2),
+        Bound(
+            err + np.swapaxes(err, -1, -2),
+            "each entry within jacobian_error of the exact, symmetric J",
+        ),
         what="J against J^T",
-        why="each entry within jacobian_error of the exact, symmetric J",
     )
     n = z.shape[-1]
     assert_close(
         J.sum(-1),
         np.zeros(z.shape),
-        err.sum(-1) + n * EPS * exact,
+        Bound(
+            err.sum(-1) + n * EPS * exact,
+            "sum_j of jacobian_error, plus (N - 1) u sum_j |J_ij| <= (N - 1) u 2 S_i",
+        ),
         what="J 1 (row sums)",
-        why="sum_j of jacobian_error, plus (N - 1) u sum_j |J_ij| <= (N - 1) u 2 S_i",
     )
 
 
@@ -329,16 +345,17 @@ def test_jacobian_spectrum_and_trace(impl, z):
     assert_close(
         np.clip(lam, 0.0, 0.5),
         lam,
-        eig_tol[..., None],
+        Bound(eig_tol[..., None], "Weyl with |jacobian_error|_F, plus N EPS for eigvalsh"),
         what="eigenvalues of J (in [0, 1/2])",
-        why="Weyl with |jacobian_error|_F, plus N EPS for eigvalsh",
     )
     assert_close(
         np.trace(J, axis1=-2, axis2=-1),
         1.0 - (exact**2).sum(-1),
-        np.trace(err, axis1=-2, axis2=-1) + (n + 1) * EPS,
+        Bound(
+            np.trace(err, axis1=-2, axis2=-1) + (n + 1) * EPS,
+            "sum of diagonal jacobian_error, plus N u for each of the two sums of N terms",
+        ),
         what="trace J against 1 - |S|^2",
-        why="sum of diagonal jacobian_error, plus N u for each of the two sums of N terms",
     )
 
 

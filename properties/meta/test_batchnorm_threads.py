@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 import reference.batchnorm as bn
 from properties.strategies import Batch, batches
-from properties.tolerance import assert_close, batchnorm_error_bounds
+from properties.tolerance import Bound, assert_close, batchnorm_error_bounds
 
 
 class ReversedExecutor:
@@ -89,9 +89,11 @@ def assert_within_rounding(case: Batch, observed, expected) -> None:
         assert_close(
             a,
             b,
-            2 * err,
+            Bound(
+                2 * err,
+                "each side within the rounding model (any summation order) of the exact value",
+            ),
             what=f"{name}: several chunks against one",
-            why="each side within the rounding model (any summation order) of the exact value",
         )
 
 

@@ -2,7 +2,8 @@
 
 Theorem (of the suite itself). For every entry ``(NAME, f, mistake)`` of the catalogue,
 ``pytest --impl NAME=MODULE:f`` exits with status 1: some property exercising NAME
-rejects f. And ``pytest --impl-module reference`` (every name substituted by the
+rejects f. Every peer (a correct implementation by another algorithm) is accepted:
+its audit exits 0. And ``pytest --impl-module reference`` (every name substituted by the
 reference itself) exits 0: the properties accept a correct implementation.
 
 The audits run in subprocesses, exactly as a user would type them, with the
@@ -21,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from properties.catalogue import WrongImplementation, all_wrong_implementations
+from properties.catalogue import Peer, WrongImplementation, all_peers, all_wrong_implementations
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = all_wrong_implementations()
+PEERS = all_peers()
 
 
 def run_audit(*options: str) -> subprocess.CompletedProcess[str]:
@@ -53,6 +55,7 @@ def audits() -> dict[str, Future[subprocess.CompletedProcess[str]]]:
     """Start every audit at once; each test waits only for its own."""
     pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
     futures = {e.spec: pool.submit(run_audit, "--impl", e.spec) for e in ENTRIES}
+    futures.update((p.spec, pool.submit(run_audit, "--impl", p.spec)) for p in PEERS)
     futures["reference"] = pool.submit(run_audit, "--impl-module", "reference")
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
@@ -74,3 +77,12 @@ def test_wrong_implementation_is_rejected(entry: WrongImplementation, audits) ->
 def test_reference_is_accepted(audits) -> None:
     result = audits["reference"].result()
     assert result.returncode == 0, f"the reference failed its own audit:\n{_tail(result)}"
+
+
+@pytest.mark.parametrize("peer", PEERS, ids=lambda p: f"{p.name}:{p.func.__name__}")
+def test_peer_is_accepted(peer: Peer, audits) -> None:
+    result = audits[peer.spec].result()
+    assert result.returncode == 0, (
+        f"a correct implementation was rejected: {peer.spec} ({peer.algorithm}); "
+        f"audit exited {result.returncode}:\n{_tail(result)}"
+    )

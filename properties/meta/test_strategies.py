@@ -50,7 +50,7 @@ from properties.strategies import (
     softmax_shapes,
     spectra,
 )
-from properties.tolerance import EPS, assert_close, frame_orthonormality_tol
+from properties.tolerance import EPS, Bound, assert_close, frame_orthonormality_tol
 
 #: the names issue 7 asks for, at one import path
 REQUIRED_NAMES = (
@@ -199,14 +199,17 @@ def test_psd_matrices_have_the_requested_size_rank_and_spectrum(data, m) -> None
     nonzero = d[d > 0]
     if nonzero.size:
         assert nonzero.max() / nonzero.min() <= 1e12 * (1 + 4 * EPS), "condition above 1e12"
-    assert_close(U.T @ U, np.eye(m), frame_orthonormality_tol(m), what="U^T U", why="4 m eps")
+    assert_close(U.T @ U, np.eye(m), Bound(frame_orthonormality_tol(m), "4 m eps"), what="U^T U")
     norm = float(d[-1])
     assert_close(
-        sigma, (U * d) @ U.T, 2 * m * EPS * norm, what="sigma vs U diag(d) U^T", why="2 m eps |d|"
+        sigma,
+        (U * d) @ U.T,
+        Bound(2 * m * EPS * norm, "2 m eps |d|"),
+        what="sigma vs U diag(d) U^T",
     )
     tol = _eigenvalue_tol(m, norm)
     computed = np.linalg.eigvalsh(sigma)
-    assert_close(computed, d, tol, what="eigvalsh(sigma) vs drawn spectrum", why="Weyl")
+    assert_close(computed, d, Bound(tol, "Weyl"), what="eigvalsh(sigma) vs drawn spectrum")
     # the smallest nonzero eigenvalue is >= |D| / 1e12 >> tol (m <= 6), so the numerical
     # rank at threshold tol is the drawn rank
     assert np.count_nonzero(computed > tol) == psd.rank, (computed, tol)
@@ -218,7 +221,7 @@ def test_orthonormal_frames_are_orthonormal(data, m) -> None:
     phi = data.draw(orthonormal_frames(m=m, k=k), label="phi")
     assert phi.shape == (m, k)
     assert_close(
-        phi.T @ phi, np.eye(k), frame_orthonormality_tol(m), what="phi^T phi", why="4 m eps"
+        phi.T @ phi, np.eye(k), Bound(frame_orthonormality_tol(m), "4 m eps"), what="phi^T phi"
     )
 
 
@@ -226,7 +229,7 @@ def test_orthonormal_frames_are_orthonormal(data, m) -> None:
 def test_orthogonal_matrices_are_orthogonal(q) -> None:
     m = q.shape[0]
     assert q.shape == (m, m)
-    assert_close(q @ q.T, np.eye(m), frame_orthonormality_tol(m), what="Q Q^T", why="4 m eps")
+    assert_close(q @ q.T, np.eye(m), Bound(frame_orthonormality_tol(m), "4 m eps"), what="Q Q^T")
 
 
 @given(data=st.data(), shape=softmax_shapes())
@@ -236,7 +239,7 @@ def test_simplex_labels_lie_on_the_simplex(data, shape) -> None:
     n = shape[-1]
     assert y.shape == shape and np.all(y >= 0)
     # normalising by a sum of n terms rounds each row sum by at most n eps
-    assert_close(y.sum(axis=-1), np.ones(shape[:-1]), n * EPS, what="row sums", why="n eps")
+    assert_close(y.sum(axis=-1), np.ones(shape[:-1]), Bound(n * EPS, "n eps"), what="row sums")
     if kind == "one-hot":
         assert np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=-1) == 1)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from properties.tolerance.common import EPS
+from properties.tolerance.common import EPS, TINY
 
 __all__ = [
-    "TINY",
     "conv_difference_tol",
     "conv_linearity_tol",
     "dot_product_tol",
@@ -17,10 +16,6 @@ __all__ = [
 
 
 # --- Convolution (Problem 1) -------------------------------------------------------
-
-
-#: the smallest positive subnormal float64, 2**-1074: the absolute error of an underflow
-TINY: float = float(np.finfo(np.float64).smallest_subnormal)
 
 
 def gamma(n: int) -> float:
