@@ -56,6 +56,7 @@ __all__ = [
     "assert_finite",
     "assert_shape",
     "directional_difference",
+    "higham_gamma",
 ]
 
 
@@ -82,6 +83,24 @@ class Bound(NamedTuple):
 
     tol: np.ndarray | float
     why: str
+
+
+# --- Rounding of sums ------------------------------------------------------------
+
+
+def higham_gamma(n: int) -> float:
+    """Higham's ``gamma_n = n u / (1 - n u)`` with unit roundoff ``u = EPS / 2``.
+
+    A float64 sum of ``n`` products, in ANY order (BLAS blocking, FMA, pairwise or
+    recursive), differs from the exact sum by at most ``gamma_n * sum |products|``
+    (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., eq. 3.5), as long
+    as nothing overflows or underflows. Terms that are exact zeros (padding, the holes of
+    a dilated kernel) add no rounding, so ``n`` counts the nonzero terms at most.
+    """
+    nu = n * EPS / 2
+    if not 0 <= nu < 1:
+        raise ValueError(f"n: gamma_n needs 0 <= n u < 1, got n = {n}")
+    return nu / (1 - nu)
 
 
 # --- Accuracy grades ---------------------------------------------------------------

@@ -5,32 +5,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from properties.tolerance.common import EPS, TINY
+from properties.tolerance.common import EPS, TINY, higham_gamma
 
 __all__ = [
     "conv_difference_tol",
     "conv_linearity_tol",
     "dot_product_tol",
-    "gamma",
 ]
 
 
 # --- Convolution (Problem 1) -------------------------------------------------------
-
-
-def gamma(n: int) -> float:
-    """Higham's ``gamma_n = n u / (1 - n u)`` with unit roundoff ``u = EPS / 2``.
-
-    A float64 sum of ``n`` products, in ANY order (BLAS blocking, FMA, pairwise or
-    recursive), differs from the exact sum by at most ``gamma_n * sum |products|``
-    (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., eq. 3.5), as long
-    as nothing overflows or underflows. Terms that are exact zeros (padding, the holes of
-    a dilated kernel) add no rounding, so ``n`` counts the nonzero terms at most.
-    """
-    nu = n * EPS / 2
-    if not 0 <= nu < 1:
-        raise ValueError(f"n: gamma_n needs 0 <= n u < 1, got n = {n}")
-    return nu / (1 - nu)
 
 
 def dot_product_tol(abs_sum: ArrayLike, K: int) -> np.ndarray:
@@ -44,7 +28,7 @@ def dot_product_tol(abs_sum: ArrayLike, K: int) -> np.ndarray:
     normal values, whose products may underflow: each such product is off by at most
     half the smallest subnormal, hence the absolute term ``K * TINY``.
     """
-    g = gamma(K)
+    g = higham_gamma(K)
     return g * np.asarray(abs_sum, dtype=np.float64) / (1 - g) + K * TINY
 
 
@@ -66,5 +50,5 @@ def conv_linearity_tol(abs_sum: ArrayLike, K: int) -> np.ndarray:
     ``EPS (1 + gamma_K) abs_sum``. Total ``(2 gamma_K + 2 EPS) abs_sum`` to first order;
     ``3 EPS`` covers the second-order terms, and ``4 K`` TINY the underflows of four convs.
     """
-    g = gamma(K)
+    g = higham_gamma(K)
     return (2 * g + 3 * EPS) * np.asarray(abs_sum, dtype=np.float64) / (1 - g) + 4 * K * TINY
