@@ -1,4 +1,59 @@
-"""Error models of the batchnorm chapter."""
+"""Error models of the batch-normalisation chapter, and the finite-difference steps.
+
+Notation, per feature j of a batch x of shape (m, d) (the index j is dropped): mu,
+sigma^2 (biased), s = sqrt(sigma^2 + eps), xhat = (x - mu) / s, g = dgamma =
+<dy, xhat>, and P = I - 11^T/m - xhat xhat^T/m, so that the exact derivatives are
+
+    dxhat = P dx' / s                        (the derivative of xhat along dx'),
+    dx    = (gamma / s) P dy,   dgamma = <dy, xhat>,   dbeta = <dy, 1>.
+
+P is symmetric with eigenvalues 0 (on 1), 1 - sigma^2/s^2 (on xhat) and 1: each row has
+norm <= 1, and ||xhat||^2 = m sigma^2 / s^2 <= m.
+
+We write n = m + 10 for "the longest chain of roundings any entry goes through": m - 1
+additions of a column sum plus fewer than ten elementwise operations. Each bound is
+stated with EPS = 2u where the analysis gives u; that factor 2 absorbs the
+second-order terms a first-order analysis drops.
+
+The pass/fail bound: backward stability, normwise per feature
+-------------------------------------------------------------
+The policy of ``properties.tolerance.common``: a correct implementation returns the
+exact result for inputs perturbed by a few roundings measured normwise, plus u|output|,
+plus a flush-to-zero floor. For batch norm, per feature column:
+
+* x and dy perturbed by ``rho_x = n EPS ||x||_2`` and ``rho_dy = n EPS ||dy||_2`` in
+  the 2-norm of the column (so a large offset of the feature counts: it is what sets
+  the rounding of the mean), gamma and beta relatively by n EPS;
+* and the two statistics, whose rounding is not a perturbation of x: ``x - fl(mu)``
+  need not sum to zero, and ``fl(sigma^2)`` is not the variance of any nearby x. The
+  mean is off by ``delta_mu = n EPS ||x|| / sqrt(m)`` (a sum of m terms,
+  ``(m - 1) u mean|x|``), and s^2 = sigma^2 + eps relatively by n EPS (the sum of
+  squares, the addition of eps, the sqrt).
+
+Propagated through the exact derivatives, per entry (``batchnorm_stable_bounds``):
+
+    y_i:    |gamma| (rho_x + delta_mu) / s + n EPS (|gamma xhat_i| (1 + 1/2) + |beta|)
+    dx_i:   rho_x / (m s) (|dx_i| ||xhat|| + |gamma| (|g| + |xhat_i| ||P dy||) / s)
+            + delta_mu |gamma| (|g| + |xhat_i| |dbeta|) / (m s^2)
+            + |gamma| rho_dy / s + n EPS |dx_i| + (3/2) n EPS (|gamma| / s) A_i
+    dgamma: ||xhat|| rho_dy + rho_x ||P dy|| / s + delta_mu |dbeta| / s + n EPS |g| / 2
+    dbeta:  sqrt(m) rho_dy
+
+with ``A_i = |dy_i| + |mean dy| + |xhat_i| |g| / m`` (so |dx_i| <= (|gamma|/s) A_i; the
+3/2 is d log(xhat_i g / s) / d log s^2 for the 1/s^3 term of dx), each plus u|output|
+and ``n FLUSH_FLOOR (1 + scale)`` (n operations may each flush a result below the
+smallest normal; scale: the magnitudes that form the output). A one-pass variance
+``E[x^2] - mu^2`` is off by about u mu^2, while the model allows sigma^2 to move by
+about 2 n EPS sigma |mu| + n EPS s^2: it is rejected once |mu| >> 4 n sigma.
+
+The componentwise grade (informational)
+---------------------------------------
+The tighter entrywise model that a straightforward algorithm meets
+(``batchnorm_error_bounds``): the mean with error <= (m - 1) u mean|x| <= m u xmax, the
+centring 2 u xmax, so xhat is off by about (m + 2) u xmax / s (the offset term), the
+variance from centred values with relative error (m + 2) u; each product and sum
+relative. Results that underflow carry one subnormal spacing (TINY) per operation.
+"""
 
 from __future__ import annotations
 
@@ -7,40 +62,203 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from properties.tolerance.common import EPS
+from properties.tolerance.common import (
+    EPS,
+    FLUSH_FLOOR,
+    TINY,
+    UNIT_ROUNDOFF,
+    Bound,
+    DirectionalDifference,
+)
 
 __all__ = [
+    "STEP_AFFINE",
+    "STEP_KEY",
+    "STEP_X",
+    "BatchNormBounds",
     "BatchNormErrorBounds",
     "batchnorm_error_bounds",
+    "batchnorm_exact_bounds",
     "batchnorm_loss_rounding_scale",
+    "batchnorm_stable_bounds",
+    "directional_bound",
+    "key_dmu_bound",
+    "key_dmu_loss_rounding_scale",
+    "key_dmu_second_bound",
+    "key_dvar_bound",
+    "key_dvar_loss_rounding_scale",
+    "key_dxhat_bound",
+    "key_dxhat_loss_rounding_scale",
 ]
 
 
-# --- Batch normalisation -------------------------------------------------------------
-#
-# One first-order rounding model serves every batch-norm comparison. Notation, per
-# feature j of a batch x of shape (m, d): mu, sigma^2 (biased), s = sqrt(sigma^2 + eps),
-# xhat = (x - mu) / s, k = |gamma| / s, and xmax = max_i |x_ij| (the offset of the
-# feature, not its spread, sets the rounding of the mean).
-#
-# Any float64 implementation that follows the definition (in any summation order,
-# folded or not) computes:
-#   * mu with error <= (m - 1) u mean|x| <= m u xmax (a sum of m terms, one division);
-#   * x - mu (or the folded a*x - a*mu) with error <= 2 u xmax, so xhat is off by
-#     about (m + 2) u xmax / s: the offset term, which dominates when xmax >> s;
-#   * sigma^2 from centred values with relative error <= (m + 2) u, so s and xhat
-#     carry a further relative error <= (m + 4) u.
-# We write n = m + 10 for "the longest chain of roundings any entry goes through":
-# m - 1 additions of a column sum plus fewer than ten elementwise operations. Each
-# bound is stated with EPS = 2u where the analysis gives u; that factor 2 absorbs the
-# second-order terms (O(n^2 u^2)) a first-order analysis drops. Results that underflow
-# carry an absolute error of up to one subnormal spacing per operation, added as
-# ``_subnormal_floor``.
+# --- finite-difference steps ------------------------------------------------------------
+
+#: finite-difference step for x, as a fraction of s = sqrt(sigma^2 + eps) per feature.
+#: xhat depends on x only through (x - mu) / s, so s is the length over which l bends:
+#: truncation is about (h/s)^2 = 1e-6 of the derivative, while rounding costs
+#: EPS * m * (xmax / s) / (h/s) relative, at most ~1e-5 for an offset of 1e3 on a spread
+#: near sqrt(1e-8). 1e-3 keeps both far below the O(1) relative error of any wrong formula.
+STEP_X = 1e-3
+
+#: step for gamma, beta and xhat, along directions of their own scale: l is affine in
+#: each of them, so truncation is exactly 0 and a large step only shrinks rounding / h
+#: (the Richardson term still measures any curvature a wrong forward would have).
+STEP_AFFINE = 0.5
+
+#: step for sigma^2 and mu in the key's partial derivatives, relative to s^2 and s: the
+#: same reasoning as STEP_X (l bends over s in mu, over s^2 in sigma^2).
+STEP_KEY = 1e-3
 
 
-def _subnormal_floor(n: int) -> float:
-    """Absolute error of n operations whose results may land among the subnormals."""
-    return n * float(np.finfo(np.float64).smallest_subnormal)
+def _roundings(m: int) -> int:
+    """Return n = m + 10, the longest chain of roundings of one entry (module docstring)."""
+    return m + 10
+
+
+class _Columns(NamedTuple):
+    """Per-feature statistics in float64 (first order: their own rounding is negligible)."""
+
+    mu: np.ndarray
+    s: np.ndarray
+    xhat: np.ndarray
+
+
+def _columns(x: np.ndarray, eps: float) -> _Columns:
+    mu = x.mean(axis=0)
+    xc = x - mu
+    s = np.sqrt((xc * xc).mean(axis=0) + eps)
+    return _Columns(mu, s, xc / s)
+
+
+# --- the pass/fail bound: backward stable, normwise per feature ---------------------------
+
+
+class BatchNormBounds(NamedTuple):
+    """Pass/fail bounds on each output of batch norm, each with its reason."""
+
+    y: Bound  # (m, d)
+    dx: Bound  # (m, d)
+    dgamma: Bound  # (d,)
+    dbeta: Bound  # (d,)
+    grad_bound: np.ndarray  # (m, d) G >= |dl/dx| for l = sum(dy * y): (|gamma| / s) A
+
+
+def batchnorm_stable_bounds(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    dy: np.ndarray,
+    eps: float,
+    *,
+    x_pad: ArrayLike = 0.0,
+    gamma_pad: ArrayLike = 0.0,
+    beta_pad: ArrayLike = 0.0,
+) -> BatchNormBounds:
+    """Backward-stability bounds of y, dx, dgamma, dbeta (module docstring, first part).
+
+    The pads (broadcast to x, gamma, beta) widen the magnitudes when the bound must hold
+    at every point of a finite-difference stencil (``x_pad = 2 h |v|``).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    m = x.shape[0]
+    n = _roundings(m)
+    col = _columns(x, eps)
+    s, xhat = col.s, col.xhat
+    abs_gamma = np.abs(gamma) + np.asarray(gamma_pad)
+    abs_beta = np.abs(beta) + np.asarray(beta_pad)
+    x_norm = np.sqrt(((np.abs(x) + np.asarray(x_pad)) ** 2).sum(axis=0))
+    rho_x = n * EPS * x_norm
+    rho_dy = n * EPS * np.sqrt((dy * dy).sum(axis=0))
+    delta_mu = rho_x / np.sqrt(m)
+    g = (dy * xhat).sum(axis=0)
+    dbeta = dy.sum(axis=0)
+    xhat_norm = np.sqrt((xhat * xhat).sum(axis=0))
+    p_dy = dy - dbeta / m - xhat * g / m
+    p_dy_norm = np.sqrt((p_dy * p_dy).sum(axis=0))
+    k = abs_gamma / s
+    A = np.abs(dy) + np.abs(dbeta) / m + np.abs(xhat) * np.abs(g) / m
+    dx_abs = k * np.abs(p_dy)
+    y_abs = abs_gamma * np.abs(xhat) + abs_beta
+
+    def floor(scale: np.ndarray) -> np.ndarray:
+        return n * FLUSH_FLOOR * (1 + scale)
+
+    err_y = (
+        k * (rho_x + delta_mu)
+        + n * EPS * (1.5 * abs_gamma * np.abs(xhat) + abs_beta)
+        + UNIT_ROUNDOFF * y_abs
+        + floor(y_abs.max(axis=0))
+    )
+    err_dx = (
+        rho_x / (m * s) * (dx_abs * xhat_norm + k * (np.abs(g) + np.abs(xhat) * p_dy_norm))
+        + delta_mu * k * (np.abs(g) + np.abs(xhat) * np.abs(dbeta)) / (m * s)
+        + k * rho_dy
+        + n * EPS * dx_abs
+        + 1.5 * n * EPS * k * A
+        + UNIT_ROUNDOFF * dx_abs
+        + floor(k * A)
+    )
+    dgamma_scale = np.abs(dy * xhat).sum(axis=0)
+    err_dgamma = (
+        xhat_norm * rho_dy
+        + rho_x * p_dy_norm / s
+        + delta_mu * np.abs(dbeta) / s
+        + (n * EPS / 2 + UNIT_ROUNDOFF) * np.abs(g)
+        + floor(dgamma_scale)
+    )
+    dbeta_scale = np.abs(dy).sum(axis=0)
+    err_dbeta = np.sqrt(m) * rho_dy + UNIT_ROUNDOFF * np.abs(dbeta) + floor(dbeta_scale)
+    why = (
+        "backward stable, normwise per feature: x, dy moved by n EPS ||column||, gamma, "
+        "beta by n EPS relative, mu by n EPS ||x|| / sqrt(m), s^2 by n EPS relative "
+        f"(n = m + 10 = {n}), through the exact derivatives; + u|out| + n FLUSH_FLOOR scale"
+    )
+    return BatchNormBounds(
+        Bound(err_y, why),
+        Bound(err_dx, why),
+        Bound(err_dgamma, why),
+        Bound(err_dbeta, why),
+        k * A,
+    )
+
+
+def batchnorm_exact_bounds(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dy: np.ndarray, eps: float
+) -> tuple[BatchNormBounds, BatchNormBounds]:
+    """(pass/fail, componentwise) bounds for a comparison with the 40-digit oracle.
+
+    The oracle's own error is its one rounding to float64, ``u |exact|`` (the 40-digit
+    evaluation adds ~1e-40 relative); it is added to both grades.
+    """
+    stable = batchnorm_stable_bounds(x, gamma, beta, dy, eps)
+    tight = batchnorm_error_bounds(x, gamma, beta, dy, eps)
+    oracle = (
+        "; + u|exact| for the 40-digit oracle's rounding to float64",
+        "componentwise rounding model + u|exact| (the oracle's rounding)",
+    )
+    col = _columns(np.asarray(x, dtype=np.float64), eps)
+    exact_abs = (
+        np.abs(gamma * col.xhat + beta),
+        stable.grad_bound,
+        np.abs(dy * col.xhat).sum(axis=0),
+        np.abs(dy).sum(axis=0),
+    )
+    widened = [
+        Bound(bound.tol + UNIT_ROUNDOFF * size, bound.why + oracle[0])
+        for bound, size in zip(stable[:4], exact_abs, strict=True)
+    ]
+    graded = [
+        Bound(err + UNIT_ROUNDOFF * size, oracle[1])
+        for err, size in zip((tight.y, tight.dx, tight.dgamma, tight.dbeta), exact_abs, strict=True)
+    ]
+    return (
+        BatchNormBounds(*widened, stable.grad_bound),
+        BatchNormBounds(*graded, tight.grad_bound),
+    )
+
+
+# --- the componentwise model (the accuracy grade, and the answer key's terms) -------------
 
 
 class BatchNormErrorBounds(NamedTuple):
@@ -63,7 +281,7 @@ def batchnorm_error_bounds(
     *,
     x_pad: ArrayLike = 0.0,
 ) -> BatchNormErrorBounds:
-    """Rounding bounds for batch norm of ``x`` (m, d), as derived in the section header.
+    """Componentwise rounding bounds for batch norm of ``x`` (m, d) (module docstring).
 
     ``x_pad`` (broadcast to x) widens |x| when the bound must hold at every point
     ``x + t v`` of a finite-difference stencil (``x_pad = 2 h |v|``).
@@ -80,12 +298,10 @@ def batchnorm_error_bounds(
     """
     x = np.asarray(x, dtype=np.float64)
     m = x.shape[0]
-    n = m + 10
-    floor = _subnormal_floor(n)
-    mu = x.mean(axis=0)
-    xc = x - mu
-    s = np.sqrt((xc * xc).mean(axis=0) + eps)
-    xhat = xc / s
+    n = _roundings(m)
+    floor = n * TINY
+    col = _columns(x, eps)
+    s, xhat = col.s, col.xhat
     xmax = (np.abs(x) + np.asarray(x_pad)).max(axis=0)
     err_xhat = EPS * n * (xmax / s + np.abs(xhat)) + floor
     abs_gamma = np.abs(gamma)
@@ -103,6 +319,9 @@ def batchnorm_error_bounds(
     return BatchNormErrorBounds(err_xhat, err_y, err_dx, err_dgamma, err_dbeta, k * A)
 
 
+# --- directional differences of l = sum(dy * y) ---------------------------------------------
+
+
 def batchnorm_loss_rounding_scale(
     x: np.ndarray,
     gamma: np.ndarray,
@@ -117,11 +336,13 @@ def batchnorm_loss_rounding_scale(
     """``S`` with |computed l - l| <= EPS * S for ``l = fsum(dy * forward(x', gamma', beta'))``.
 
     Valid at every stencil point ``x' = fl(x + t v)`` (and likewise gamma', beta') with
-    ``|t v| <= pad``: the ``rounding_scale`` that ``directional_difference`` needs. Terms:
+    ``|t v| <= pad``, for any backward-stable forward: the ``rounding_scale`` that
+    ``directional_difference`` needs. Terms:
 
-    * the forward's own rounding, ``sum |dy| err(y)`` (``batchnorm_error_bounds``) — for
-      an offset feature with tiny spread this is the ``m u xmax / s`` error of the mean
-      times ``sum |dy gamma|``, far above ``u sum |dy y|``;
+    * the forward's own error, ``sum |dy| err(y)`` with the pass/fail bound of y
+      (``batchnorm_stable_bounds``): for an offset feature with tiny spread this is the
+      ``n EPS ||x|| / s`` error of the mean times ``sum |dy gamma|``, far above
+      ``u sum |dy y|``;
     * forming the stencil point rounds every input by ``u |x'|``, which moves l by at
       most ``u sum G |x'|`` (G bounds the gradient), and ``u sum |dy xhat| |gamma'|``,
       ``u sum |dy| |beta'|`` for the parameters;
@@ -130,23 +351,165 @@ def batchnorm_loss_rounding_scale(
 
     The first two terms are not optional. Measured with h = 1e-3 s on 2000 random
     batches with offset 1e3, spread 1e-3, m = 16, eps = 1e-8: the rule of thumb
-    ``S = sum |dy y|`` was exceeded 207 times, by up to 1100x; with this S the worst
-    observed error was 2.6% of the bound.
+    ``S = sum |dy y|`` was exceeded 207 times, by up to 1100x.
     """
+    pads = {"x_pad": x_pad, "gamma_pad": gamma_pad, "beta_pad": beta_pad}
+    bounds = batchnorm_stable_bounds(x, gamma, beta, dy, eps, **pads)
     gamma_abs = np.abs(gamma) + np.asarray(gamma_pad)
     beta_abs = np.abs(beta) + np.asarray(beta_pad)
-    bounds = batchnorm_error_bounds(x, gamma_abs, beta_abs, dy, eps, x_pad=x_pad)
     x_abs = np.abs(x) + np.asarray(x_pad)
-    mu = x.mean(axis=0)
-    s = np.sqrt(((x - mu) ** 2).mean(axis=0) + eps)
-    xhat = (x - mu) / s
+    xhat = _columns(np.asarray(x, dtype=np.float64), eps).xhat
     ady = np.abs(dy)
     y_abs = gamma_abs * np.abs(xhat) + beta_abs
     scale = (
-        (ady * bounds.y).sum() / EPS
+        (ady * bounds.y.tol).sum() / EPS
         + 0.5 * (bounds.grad_bound * x_abs).sum()
         + 0.5 * (np.abs(dy * xhat) * gamma_abs).sum()
         + 0.5 * (ady * beta_abs).sum()
         + (ady * y_abs).sum()
     )
     return float(scale)
+
+
+def directional_bound(
+    fd: DirectionalDifference, own: np.ndarray, v: np.ndarray, magnitude: np.ndarray
+) -> Bound:
+    """Bound on ``|<grad, v> - fd|``: the difference's, the gradient's, the product's.
+
+    ``fd.tol`` bounds the central difference's error (Richardson truncation estimate +
+    ``EPS S / h`` rounding, ``directional_difference``); ``own`` is the pass/fail
+    bound of each gradient entry, so ``<own, |v|>`` bounds what it moves <grad, v>;
+    ``magnitude`` bounds |grad| entrywise, and the float64 inner product rounds by at
+    most ``EPS <magnitude, |v|>`` (then summed exactly).
+    """
+    tol = fd.tol + float(np.sum(own * np.abs(v))) + EPS * float(np.sum(magnitude * np.abs(v)))
+    return Bound(
+        tol,
+        "Richardson truncation + EPS * S / h (S: the forward's pass/fail error at every "
+        "stencil point) + the gradient's pass/fail bound along |v| + the inner product's "
+        "rounding",
+    )
+
+
+# --- the answer key's partial derivatives (componentwise: the key is float64 formulas) ----
+
+
+def key_dxhat_loss_rounding_scale(
+    xhat: np.ndarray, u: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dy: np.ndarray
+) -> float:
+    """S for ``l(t) = fsum(dy (gamma t + beta))`` on the stencil ``xhat +- 2 STEP_AFFINE u``.
+
+    Three roundings per entry of l (the product with gamma, the sum with beta, the
+    product with dy), each of at most u times the term's magnitude; the 3 EPS covers
+    them with the usual factor 2.
+    """
+    xhat_abs = np.abs(xhat) + 2 * STEP_AFFINE * np.abs(u)
+    return float(3 * np.sum(np.abs(dy) * (np.abs(gamma) * xhat_abs + np.abs(beta))))
+
+
+def key_dxhat_bound(fd: DirectionalDifference, u: np.ndarray, dxhat_abs: np.ndarray) -> Bound:
+    """``<key dxhat, u>`` against the central difference: affine in xhat, so no truncation."""
+    return Bound(
+        fd.tol + EPS * float(np.sum(dxhat_abs * np.abs(u))),
+        "affine: Richardson term + 3 roundings per entry of l over h + EPS <|dxhat|, |u|>",
+    )
+
+
+def key_dvar_loss_rounding_scale(
+    xhat: np.ndarray,
+    s: np.ndarray,
+    w: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    dy: np.ndarray,
+) -> float:
+    """S for ``l(t) = fsum(dy (gamma (x - mu) / sqrt(t + eps) + beta))``, mu fixed.
+
+    On the stencil ``sigma^2 +- 2 STEP_KEY w`` xhat grows by at most the factor
+    ``1 + 2 STEP_KEY |w| / s^2`` (bounded by 2 here); the sqrt, the division, two
+    products and one addition round each term five times.
+    """
+    spread = 1 + 2 * STEP_KEY * np.abs(w) / s**2
+    return float(5 * np.sum(np.abs(dy) * (np.abs(gamma * xhat) * 2 * spread + np.abs(beta))))
+
+
+def key_dvar_bound(
+    fd: DirectionalDifference,
+    w: np.ndarray,
+    xhat: np.ndarray,
+    s: np.ndarray,
+    dxhat_abs: np.ndarray,
+    err_xhat: np.ndarray,
+) -> Bound:
+    """``<key dvar, w>`` against the central difference of l in sigma^2.
+
+    The key's dvar = -1/2 sum dxhat (x - mu) s^-3 centres x with its own mean: (x - mu)
+    carries ``s err(xhat)`` of the mean, and its products and sum ``EPS n`` relative;
+    each side computes it, hence the 2.
+    """
+    n = _roundings(xhat.shape[0])
+    dvar_err = 0.5 / s**2 * (dxhat_abs * (err_xhat + EPS * n * np.abs(xhat))).sum(0)
+    return Bound(
+        fd.tol + float(np.sum(2 * dvar_err * np.abs(w))),
+        "Richardson truncation + rounding / h; key and oracle centre x differently",
+    )
+
+
+def key_dmu_second_bound(x: np.ndarray, centred: np.ndarray, dvar: np.ndarray) -> Bound:
+    """The key's dvar (-2/m) sum(x - mu) is 0 exactly; bound its float64 value.
+
+    ``|sum_i (x_i - fl(mu))| <= m |mu - fl(mu)| + (m - 1) u sum |x - mu|
+    <= EPS n (sum|x| + sum|x - mu|)``: the error of the mean, m times, plus that of the sum.
+    """
+    m = x.shape[0]
+    n = _roundings(m)
+    tol = np.abs(dvar) * 2 / m * EPS * n * (np.abs(x).sum(0) + np.abs(centred).sum(0))
+    return Bound(tol, "sum(x - mu) = 0 exactly; in float64 it is m times the mean's rounding")
+
+
+def key_dmu_loss_rounding_scale(
+    x: np.ndarray,
+    mu: np.ndarray,
+    xhat: np.ndarray,
+    s: np.ndarray,
+    w: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    dy: np.ndarray,
+) -> float:
+    """S for ``l(c) = fsum(dy (gamma (x - c) / sqrt(mean((x - c)^2) + eps) + beta))``.
+
+    On the stencil ``mu +- 2 STEP_KEY w``: x - c rounds by u(|x| + |c|), moving xhat by
+    that / s (and sigma^2 through mean|xhat| <= 1); the variance sum, sqrt and division
+    add EPS n |xhat|; the affine map and the product with dy two roundings more.
+    """
+    n = _roundings(x.shape[0])
+    xmax = np.abs(x).max(0) + np.abs(mu) + 2 * STEP_KEY * np.abs(w)
+    big_xhat = np.abs(xhat) + 2 * STEP_KEY * np.abs(w) / s
+    return float(
+        np.sum(np.abs(dy * gamma) * (xmax * (1 + big_xhat) / s + n * big_xhat))
+        + 2 * np.sum(np.abs(dy) * (np.abs(gamma) * big_xhat + np.abs(beta)))
+    )
+
+
+def key_dmu_bound(
+    fd: DirectionalDifference,
+    w: np.ndarray,
+    mu: np.ndarray,
+    s: np.ndarray,
+    dxhat_abs: np.ndarray,
+    dvar: np.ndarray,
+    second: Bound,
+) -> Bound:
+    """``<key dmu, w>`` against the central difference of l in mu (sigma^2 recomputed).
+
+    The key's dmu: EPS n relative rounding of sum dxhat / s, plus its second term's
+    bound; the oracle differentiates at fl(mu), where dvar 2 (c - mu) adds
+    ``|dvar| EPS |mu|``.
+    """
+    n = _roundings(dxhat_abs.shape[0])
+    dmu_err = EPS * n * dxhat_abs.sum(0) / s + second.tol + 2 * np.abs(dvar) * EPS * np.abs(mu)
+    return Bound(
+        fd.tol + float(np.sum(dmu_err * np.abs(w))),
+        "Richardson truncation + rounding / h, incl. the |x| / s rounding of x - c",
+    )
