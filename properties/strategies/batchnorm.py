@@ -8,15 +8,18 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
 from properties.strategies._args import Size, finite_number, size_strategy
+from reference.batchnorm import DEFAULT_EPS
 
 __all__ = [
     "BATCHNORM_DEFAULT_EPS",
     "FEATURE_KINDS",
+    "ONE_PASS_FAILS_AT",
     "Batch",
     "batches",
     "feature_shifts",
@@ -25,8 +28,14 @@ __all__ = [
 
 # --- Batch normalisation -----------------------------------------------------------
 
-#: the contract's default eps for batch norm (``batchnorm_forward(x, gamma, beta)``)
-BATCHNORM_DEFAULT_EPS = 1e-5
+#: the contract's default eps for batch norm (``batchnorm_forward(x, gamma, beta)``),
+#: stated once, by the reference
+BATCHNORM_DEFAULT_EPS: float = DEFAULT_EPS
+
+#: |offset| / sqrt(spread^2 + eps) from which a one-pass variance E[x^2] - mu^2 loses
+#: every digit the pass/fail bound allows (its error u mu^2 against the bound's
+#: ~ 4 n EPS sigma |mu|, n <= 26): the region the strategy must reach, shown by ``event``
+ONE_PASS_FAILS_AT: float = 1e4
 
 #: per-feature structure of a drawn batch: "spread" (sigma^2 >> eps possible), "nearly
 #: constant" (sigma^2 between 1e-8 and 1e-2 times eps), "constant" (sigma^2 = 0 exactly)
@@ -45,6 +54,31 @@ class Batch(NamedTuple):
     beta: np.ndarray  # (d,)
     dy: np.ndarray  # (m, d) upstream gradient dl/dy, drawn (never all-ones)
     eps: float | None  # None: call without eps, so the contract default 1e-5 applies
+
+    def __repr__(self) -> str:
+        """The arrays in full (shortest round-trip digits) and the key facts per feature."""
+        m, d = self.x.shape
+        eps = "None,  # the contract default" if self.eps is None else f"{self.eps!r},"
+        with np.printoptions(floatmode="unique", threshold=10**6, linewidth=96):
+            facts = (
+                f"    # m={m} examples, d={d} features, eps in effect {self.eps_value!r}\n"
+                f"    # per feature: mean {np.array2string(self.x.mean(axis=0))}, "
+                f"variance {np.array2string(self.x.var(axis=0))}\n"
+            )
+            fields = "".join(
+                f"    {name}={np.array_repr(value)},\n".replace("\n      ", "\n          ")
+                for name, value in (
+                    ("x", self.x),
+                    ("gamma", self.gamma),
+                    ("beta", self.beta),
+                    ("dy", self.dy),
+                )
+            )
+        return f"Batch(\n{facts}{fields}    eps={eps}\n)"
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        """Hypothesis prints counterexamples with this (it would print a plain tuple)."""
+        printer.text(repr(self))  # type: ignore[attr-defined]
 
     @property
     def eps_value(self) -> float:
@@ -175,10 +209,24 @@ def _batches(
     offset = draw(_signed_magnitudes(d, -3, 3), label="offset")
     z = draw(_grid_values((m, d), 1000), label="z")
     x = offset + spread * z
+    _label_region(offset, spread, effective_eps, m)
     gamma = 10 * draw(_grid_values(d, 1000), label="gamma / 10")
     beta = draw(_signed_magnitudes(d, -3, 3), label="beta")
     dy = 10 * draw(_grid_values((m, d), 1000), label="dy / 10")
     return Batch(x, gamma, beta, dy, eps)
+
+
+def _label_region(offset: np.ndarray, spread: np.ndarray, eps: float, m: int) -> None:
+    """``event()`` the region drawn: how far the largest offset is from the spreads."""
+    ratio = float(np.max(np.abs(offset) / np.sqrt(spread**2 + eps)))
+    if m == 1:
+        event("batch: m = 1 (xhat = 0)")
+    elif ratio >= ONE_PASS_FAILS_AT:
+        event(f"batch: |offset| / s >= {ONE_PASS_FAILS_AT:.0e} (a one-pass variance fails)")
+    elif ratio >= 10:
+        event("batch: |offset| / s in [10, 1e4)")
+    else:
+        event("batch: |offset| / s < 10")
 
 
 def feature_shifts(*, d: Size, max_abs: float = 1e3) -> SearchStrategy[np.ndarray]:

@@ -82,6 +82,11 @@ __all__ = [
     "batchnorm_loss_rounding_scale",
     "batchnorm_stable_bounds",
     "directional_bound",
+    "dx_column_sum_bound",
+    "eps_term_bound",
+    "forward_mean_bound",
+    "forward_variance_bound",
+    "key_assembly_bounds",
     "key_dmu_bound",
     "key_dmu_loss_rounding_scale",
     "key_dmu_second_bound",
@@ -89,6 +94,8 @@ __all__ = [
     "key_dvar_loss_rounding_scale",
     "key_dxhat_bound",
     "key_dxhat_loss_rounding_scale",
+    "shift_invariance_bounds",
+    "twice",
 ]
 
 
@@ -512,4 +519,125 @@ def key_dmu_bound(
     return Bound(
         fd.tol + float(np.sum(dmu_err * np.abs(w))),
         "Richardson truncation + rounding / h, incl. the |x| / s rounding of x - c",
+    )
+
+
+# --- the structural laws -----------------------------------------------------------------
+
+
+def twice(bound: Bound) -> Bound:
+    """Two results of the same implementation (default and explicit eps): both may err."""
+    return Bound(2 * np.asarray(bound.tol), f"2 x ({bound.why}): each side within it")
+
+
+def key_assembly_bounds(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dy: np.ndarray, eps: float
+) -> BatchNormBounds:
+    """The implementation's pass/fail bound plus the key's componentwise rounding model."""
+    stable = batchnorm_stable_bounds(x, gamma, beta, dy, eps)
+    key = batchnorm_error_bounds(x, gamma, beta, dy, eps)
+    why = "the implementation's pass/fail bound + the key's componentwise rounding model"
+    return BatchNormBounds(
+        Bound(stable.y.tol + key.y, why),
+        Bound(stable.dx.tol + key.dx, why),
+        Bound(stable.dgamma.tol + key.dgamma, why),
+        Bound(stable.dbeta.tol + key.dbeta, why),
+        stable.grad_bound,
+    )
+
+
+def dx_column_sum_bound(stable: BatchNormBounds) -> Bound:
+    """``sum_i dx_i`` is 0 exactly; fsum adds no error to it, so the entries' bounds add."""
+    return Bound(
+        np.asarray(stable.dx.tol).sum(axis=0),
+        "sum over the column of dx's pass/fail bounds; fsum adds no error to a 0 sum",
+    )
+
+
+def eps_term_bound(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dy: np.ndarray, eps: float
+) -> Bound:
+    """``fsum(dx * xhat)`` (xhat from the float64 definition) against gamma g eps / s^3.
+
+    Left: dx's pass/fail bound times |xhat|, |dx| <= G times xhat's componentwise
+    error, and the rounding of the products (EPS G |xhat|). Right: the oracle's dgamma =
+    fsum(dy xhat) carries sum |dy| err(xhat) + EPS |dy xhat| per term, and the factor
+    gamma eps / s^3 six roundings (EPS |g| per unit of |gamma| eps / s^3).
+    """
+    stable = batchnorm_stable_bounds(x, gamma, beta, dy, eps)
+    tight = batchnorm_error_bounds(x, gamma, beta, dy, eps)
+    col = _columns(np.asarray(x, dtype=np.float64), eps)
+    abs_xhat = np.abs(col.xhat)
+    lhs = (stable.dx.tol * abs_xhat + stable.grad_bound * tight.xhat).sum(0)
+    lhs += EPS * (stable.grad_bound * abs_xhat).sum(0)
+    rhs = (
+        np.abs(gamma)
+        * eps
+        / col.s**3
+        * ((np.abs(dy) * tight.xhat).sum(0) + 6 * EPS * np.abs(dy * col.xhat).sum(0))
+    )
+    return Bound(
+        lhs + rhs,
+        "dx's pass/fail bound times |xhat|, |dx| times xhat's rounding, and the oracle "
+        "dgamma's rounding",
+    )
+
+
+def shift_invariance_bounds(
+    case: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float], shifted_x: np.ndarray
+) -> BatchNormBounds:
+    """Outputs at x and at fl(x + c): the pass/fail bound at x + twice the bound at x + c.
+
+    fl(x + c) = x + c + delta with |delta| <= u |x + c|: a normwise perturbation of the
+    shifted column far inside the bound at x + c, which covers its effect once more;
+    the outputs at x + c carry their own error once, those at x theirs.
+    """
+    x, gamma, beta, dy, eps = case
+    at_x = batchnorm_stable_bounds(x, gamma, beta, dy, eps)
+    at_shift = batchnorm_stable_bounds(shifted_x, gamma, beta, dy, eps)
+    why = "pass/fail bound at x + twice the bound at fl(x + c) (its rounding, its error)"
+    parts = [Bound(a.tol + 2 * b.tol, why) for a, b in zip(at_x[:4], at_shift[:4], strict=True)]
+    return BatchNormBounds(*parts, at_x.grad_bound)
+
+
+def forward_mean_bound(y: np.ndarray, stable: BatchNormBounds) -> Bound:
+    """mean_i y_i (one fsum) against beta: mean of y's pass/fail bounds + one rounding."""
+    return Bound(
+        np.asarray(stable.y.tol).mean(0) + EPS * np.abs(y).mean(0),
+        "mean of y's pass/fail bounds + one rounding of the exact sum",
+    )
+
+
+def forward_variance_bound(
+    y: np.ndarray,
+    var_y: np.ndarray,
+    expected: np.ndarray,
+    x: np.ndarray,
+    gamma: np.ndarray,
+    eps: float,
+    stable: BatchNormBounds,
+) -> Bound:
+    """The variance of y (fsum, centred) against gamma^2 sigma^2 / s^2 (float64 definition).
+
+    y - ybar carries E = err(y) + EPS (|y| + |ybar|); the variance moves by at most
+    2 mean(|y - ybar| E) + mean(E^2), and its own sum rounds by EPS n var_y. The
+    oracle's sigma^2: its centred values are off by e = EPS (|mu| + |x - mu|) (one
+    rounding of the exact mean, one of the subtraction), so sigma^2 is off by
+    dvar <= 2 mean(|x - mu| e) + mean(e^2) + 2 EPS sigma^2, and the expected value,
+    whose derivative in sigma^2 is gamma^2 eps / s^4 <= gamma^2 / s^2, by that much.
+    """
+    m = y.shape[0]
+    n = _roundings(m)
+    ybar = y.mean(0)
+    E = np.asarray(stable.y.tol) + EPS * (np.abs(y) + np.abs(ybar))
+    centred_y = np.abs(y - ybar)
+    tol = 2 * (centred_y * E).mean(0) + (E * E).mean(0) + EPS * n * var_y
+    col = _columns(np.asarray(x, dtype=np.float64), eps)
+    centred = np.abs(x - col.mu)
+    var = (centred**2).mean(0)
+    e = EPS * (np.abs(col.mu) + centred)
+    dvar = 2 * (centred * e).mean(0) + (e * e).mean(0) + 2 * EPS * var
+    tol = tol + gamma**2 * eps / col.s**4 * dvar + EPS * n * np.abs(expected)
+    return Bound(
+        tol, "propagated pass/fail error of y through the variance + rounding of both sides"
     )
