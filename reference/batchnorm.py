@@ -48,8 +48,18 @@ _T = TypeVar("_T")
 # --- validation ----------------------------------------------------------------------
 
 
+def _real(value: ArrayLike, name: str) -> None:
+    """Reject bool and complex arrays: numbers by accident, not real data."""
+    kind = np.asarray(value).dtype.kind
+    if kind == "b":
+        raise ValueError(f"{name}: expected real numbers, got a bool array")
+    if kind == "c":
+        raise ValueError(f"{name}: expected real numbers, got a complex array")
+
+
 def _matrix(x: ArrayLike, name: str) -> np.ndarray:
     """``x`` as a float64 (m, d) array with m, d >= 1, or ValueError naming ``name``."""
+    _real(x, name)
     try:
         array = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -66,6 +76,7 @@ def _matrix(x: ArrayLike, name: str) -> np.ndarray:
 
 def _vector(v: ArrayLike, name: str, d: int) -> np.ndarray:
     """``v`` as a finite float64 array of shape (d,), or ValueError naming ``name``."""
+    _real(v, name)
     try:
         array = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -78,6 +89,8 @@ def _vector(v: ArrayLike, name: str, d: int) -> np.ndarray:
 
 
 def _eps(eps: float) -> float:
+    if isinstance(eps, bool | np.bool_):
+        raise ValueError(f"eps: expected a real number, got the bool {eps!r}")
     try:
         value = float(eps)
     except (TypeError, ValueError):
