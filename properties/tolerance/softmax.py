@@ -56,6 +56,7 @@ __all__ = [
     "ORACLE_ROUNDING",
     "Probe",
     "convexity_bound",
+    "coordinate_probe",
     "cross_entropy_bound",
     "cross_entropy_probe",
     "gradient_bound",
@@ -68,6 +69,7 @@ __all__ = [
     "jacobian_row_sum_bound",
     "jacobian_trace_bound",
     "label_difference_bound",
+    "off_simplex_gradient_bound",
     "row_norm",
     "shifted_softmax_bound",
     "softmax_bound",
@@ -377,6 +379,29 @@ def gradient_probe_bound(
     return Bound(
         fd.tol + own,
         "Richardson truncation estimate + rounding of L, of z +- h v, and of <g, v>",
+    )
+
+
+def coordinate_probe(y: np.ndarray, z: np.ndarray, loss: float) -> Probe:
+    """Step and rounding scale for central differences of the 40-digit loss of one row.
+
+    The oracle rounds its result once (``u L``), and rounding ``z +- h e_i`` moves ``L`` by
+    ``|dL/dz_i| u |z_i|`` with ``|dL/dz_i| <= c + 1`` (``c = sum y``, on or off the simplex).
+    """
+    c = float(y.sum())
+    scale = loss + (c + 1) * (float(np.abs(z).max()) + 0.02) / 2
+    return Probe(_step(scale, _LOSS_THIRD_DERIVATIVE * (c + 1)), scale)
+
+
+def off_simplex_gradient_bound(tol: np.ndarray, y: np.ndarray) -> Bound:
+    """``|fd_i - (c yhat_i - y_i)|`` for coordinate differences of the 40-digit loss.
+
+    The differences' own bounds (``tol``), plus forming ``c yhat - y`` in float64 from the
+    rounded 40-digit softmax: a few roundings of magnitude ``1 + |y_i|``: ``4 EPS``.
+    """
+    return Bound(
+        tol + 4 * EPS * (1 + np.abs(y)),
+        "Richardson + rounding of the 40-digit loss, and 4 EPS (1 + |y|) for c yhat - y",
     )
 
 
