@@ -46,10 +46,10 @@ from properties.oracles import (
 from properties.strategies import (
     FLOAT64_MAX,
     labelled_logits,
-    note_logit_regions,
     probe_directions,
     softmax_shapes,
 )
+from properties.strategies.softmax import note_logit_regions
 from properties.tolerance import (
     EPS,
     assert_close,

@@ -29,10 +29,10 @@ from properties.audit import uses
 from properties.oracles import exact_softmax
 from properties.strategies import (
     labelled_logits,
-    note_logit_regions,
     probe_directions,
     simplex_labels,
 )
+from properties.strategies.softmax import note_logit_regions
 from properties.tolerance import (
     assert_close,
     assert_finite,

@@ -40,10 +40,10 @@ from properties.strategies import (
     FLOAT64_MAX,
     labelled_logits,
     logits,
-    note_logit_regions,
     probe_directions,
     softmax_shapes,
 )
+from properties.strategies.softmax import note_logit_regions
 from properties.tolerance import (
     assert_close,
     assert_finite,

@@ -20,7 +20,6 @@ __all__ = [
     "LabelledLogits",
     "labelled_logits",
     "logits",
-    "note_logit_regions",
     "probe_directions",
     "simplex_labels",
     "softmax_shapes",
@@ -316,7 +315,8 @@ def note_logit_regions(z: np.ndarray) -> None:
     N = 1 (trivial), probabilities in the subnormal range (a gap in ``SUBNORMAL_GAPS``),
     probabilities that are 0 in float64 (a gap beyond 745.1), and the size of the logits
     (the normwise bounds grow with ``||z||``). ``--hypothesis-show-statistics`` shows the
-    shares; call it from a test body.
+    shares; call it from a test body. Not a strategy, so not in ``__all__``: import it from
+    ``properties.strategies.softmax``.
     """
     z = np.asarray(z, dtype=np.float64)
     event(f"N = {z.shape[-1]}" if z.shape[-1] <= 2 else "N >= 3")
