@@ -8,8 +8,11 @@ the contract (|z| <= 1e4) and labels on the simplex.
 from __future__ import annotations
 
 import numpy as np
+import scipy.special
 
-from properties.catalogue import WrongImplementation
+from properties.catalogue import Peer, WrongImplementation
+from properties.tolerance.common import FLUSH_FLOOR
+from reference.softmax_ce import cross_entropy_grad, softmax
 
 
 def _stable_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -114,6 +117,50 @@ def gradient_without_softmax(y, z):
     return z - y
 
 
+def float32_softmax(z, axis=-1):
+    """The exponentials in float32 (a mixed-precision kernel): 1e-7 relative errors."""
+    e = np.exp((z - z.max(axis=axis, keepdims=True)).astype(np.float32))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(np.float64)
+
+
+def central_difference_jacobian(z):
+    """J column by column from central differences of softmax, h = 1e-5: ~1e-11 errors."""
+    h = 1e-5
+    n = z.shape[-1]
+    columns = [
+        (_stable_softmax(z + h * e) - _stable_softmax(z - h * e)) / (2 * h) for e in np.eye(n)
+    ]
+    return np.stack(columns, axis=-1)
+
+
+def loss_probability_clipped(y, z):
+    """-sum y log(max(S, 1e-300)): the clip hides log(0) but caps the loss at 690.8."""
+    return -(y * np.log(np.maximum(_stable_softmax(z), 1e-300))).sum(axis=-1)
+
+
+def loss_sign_flipped(y, z):
+    """Returns sum y log S: the minus sign forgotten (a concave, non-positive 'loss')."""
+    log_s = z - z.max(-1, keepdims=True)
+    return (y * (log_s - np.log(np.exp(log_s).sum(-1, keepdims=True)))).sum(-1)
+
+
+def central_difference_gradient(y, z):
+    """dL/dz from central differences of the loss, h = 1e-6: ~1e-10 errors."""
+    h = 1e-6
+
+    def loss(x):
+        log_s = x - x.max(-1, keepdims=True)
+        return -(y * (log_s - np.log(np.exp(log_s).sum(-1, keepdims=True)))).sum(-1)
+
+    columns = [(loss(z + h * e) - loss(z - h * e)) / (2 * h) for e in np.eye(z.shape[-1])]
+    return np.stack(columns, axis=-1)
+
+
+def float32_gradient(y, z):
+    """S - y with S computed in float32."""
+    return float32_softmax(z) - y
+
+
 CATALOGUE: list[WrongImplementation] = [
     WrongImplementation("softmax", no_max_subtraction, "no max subtraction: exp overflows"),
     WrongImplementation("softmax", wrong_axis, "normalises over the batch axis"),
@@ -129,4 +176,69 @@ CATALOGUE: list[WrongImplementation] = [
     WrongImplementation("cross_entropy_grad", gradient_wrong_sign, "y - yhat: wrong sign"),
     WrongImplementation("cross_entropy_grad", gradient_one_hot_only, "right for one-hot y only"),
     WrongImplementation("cross_entropy_grad", gradient_without_softmax, "z - y: no softmax"),
+    WrongImplementation("softmax", float32_softmax, "float32 intermediate"),
+    WrongImplementation("softmax_jacobian", central_difference_jacobian, "central differences"),
+    WrongImplementation("cross_entropy", loss_probability_clipped, "log(max(S, 1e-300))"),
+    WrongImplementation("cross_entropy", loss_sign_flipped, "sum y log S: sign flipped"),
+    WrongImplementation("cross_entropy_grad", central_difference_gradient, "central differences"),
+    WrongImplementation("cross_entropy_grad", float32_gradient, "float32 softmax inside"),
+]
+
+
+# --- peers: correct by another algorithm ------------------------------------------------
+
+
+def _logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    m = z.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def logsumexp_softmax(z, axis=-1):
+    """exp(z - lse(z)) with lse = max z + log sum exp(z - max z): the log-softmax route."""
+    return np.exp(z - _logsumexp(z, axis))
+
+
+def logsumexp_jacobian(z):
+    """diag(S) - S S^T from the logsumexp softmax."""
+    S = logsumexp_softmax(z)
+    return S[..., :, None] * np.eye(z.shape[-1]) - S[..., :, None] * S[..., None, :]
+
+
+def logsumexp_cross_entropy(y, z):
+    """-sum y (z - lse(z)): nll(log_softmax(z)), as frameworks compute it."""
+    return -(y * (z - _logsumexp(z))).sum(-1)
+
+
+def logsumexp_cross_entropy_grad(y, z):
+    """exp(z - lse(z)) - y: the assignment's formula through the log-softmax route."""
+    return logsumexp_softmax(z) - y
+
+
+def flush_to_zero_softmax(z, axis=-1):
+    """The reference with every result below the smallest normal set to 0 (XLA on CPU)."""
+    probabilities = softmax(z, axis)
+    probabilities[probabilities < FLUSH_FLOOR] = 0.0
+    return probabilities
+
+
+def flush_to_zero_gradient(y, z):
+    """The reference's gradient with subnormal results flushed to 0."""
+    g = cross_entropy_grad(y, z)
+    g[np.abs(g) < FLUSH_FLOOR] = 0.0
+    return g
+
+
+def scipy_softmax(z, axis=-1):
+    """scipy.special.softmax."""
+    return scipy.special.softmax(z, axis=axis)
+
+
+PEERS: list[Peer] = [
+    Peer("softmax", logsumexp_softmax, "exp(z - logsumexp(z)): errors ~ u ||z||"),
+    Peer("softmax", flush_to_zero_softmax, "subnormal results flushed to zero"),
+    Peer("softmax", scipy_softmax, "scipy.special.softmax"),
+    Peer("softmax_jacobian", logsumexp_jacobian, "diag(S) - S S^T from a logsumexp S"),
+    Peer("cross_entropy", logsumexp_cross_entropy, "nll(log_softmax(z)): errors ~ u ||z||"),
+    Peer("cross_entropy_grad", logsumexp_cross_entropy_grad, "exp(z - lse(z)) - y"),
+    Peer("cross_entropy_grad", flush_to_zero_gradient, "subnormal results flushed to zero"),
 ]

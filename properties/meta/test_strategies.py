@@ -130,7 +130,7 @@ INVALID: list[tuple[Callable[[], object], str]] = [
     (lambda: logits((2, 0)), "shape"),
     (lambda: logits(max_magnitude=0.0), "max_magnitude"),
     (lambda: logits(max_magnitude=float("inf")), "max_magnitude"),
-    (lambda: simplex_labels(None), "shape"),
+    (lambda: simplex_labels(0), "shape"),
     (lambda: simplex_labels((3,), kind="hard"), "kind"),
     (lambda: labelled_logits(kind="hard"), "kind"),
     (lambda: orthonormal_frames(m=0), "m"),
