@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
 from properties.strategies._args import Size, finite_number, size_strategy
+from reference.contract import record
 
 __all__ = [
     "BATCHNORM_DEFAULT_EPS",
@@ -26,7 +27,7 @@ __all__ = [
 # --- Batch normalisation -----------------------------------------------------------
 
 #: the contract's default eps for batch norm (``batchnorm_forward(x, gamma, beta)``)
-BATCHNORM_DEFAULT_EPS = 1e-5
+BATCHNORM_DEFAULT_EPS: float = record("batchnorm_forward").defaults["eps"]
 
 #: per-feature structure of a drawn batch: "spread" (sigma^2 >> eps possible), "nearly
 #: constant" (sigma^2 between 1e-8 and 1e-2 times eps), "constant" (sigma^2 = 0 exactly)

@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
 from properties.strategies._args import Size, finite_number, size_strategy
+from reference.contract import record
 
 __all__ = [
     "CONTRACT_MAX_LOGIT",
@@ -25,8 +26,8 @@ __all__ = [
 
 # --- Softmax and cross-entropy -----------------------------------------------------
 
-#: the contract's bound on logits sent to audited implementations (CONTRACT.md)
-CONTRACT_MAX_LOGIT: float = 1e4
+#: the contract's bound on logits sent to audited implementations (its record's limit)
+CONTRACT_MAX_LOGIT: float = record("softmax").limits["max_abs_logit"]
 #: the largest finite float64, for reference-only properties ("every finite logit")
 FLOAT64_MAX: float = float(np.finfo(np.float64).max)
 
