@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from properties.strategies._args import Size, finite_number, size_strategy
+from properties.strategies._args import Size, StrategyArgumentError, finite_number, size_strategy
 from reference.contract import record
 
 __all__ = [
@@ -142,7 +142,7 @@ def batches(
         or not kinds
         or not all(isinstance(k, str) and k in FEATURE_KINDS for k in kinds)
     ):
-        raise ValueError(
+        raise StrategyArgumentError(
             f"kinds: expected a non-empty sequence from {FEATURE_KINDS}, got {kinds!r}"
         )
     return _batches(

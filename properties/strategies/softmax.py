@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from properties.strategies._args import Size, finite_number, size_strategy
+from properties.strategies._args import Size, StrategyArgumentError, finite_number, size_strategy
 from reference.contract import record
 
 __all__ = [
@@ -79,7 +79,9 @@ def _checked_shape(value: object) -> tuple[int, ...]:
         or not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape)
         or min(shape) < 1
     ):
-        raise ValueError(f"shape: expected an int or a non-empty tuple of ints >= 1, got {value!r}")
+        raise StrategyArgumentError(
+            f"shape: expected an int or a non-empty tuple of ints >= 1, got {value!r}"
+        )
     return tuple(int(n) for n in shape)
 
 
@@ -94,7 +96,7 @@ def _shapes(shape: Shape | None) -> SearchStrategy[tuple[int, ...]]:
 
 def _checked_kind(kind: str | None) -> str | None:
     if kind is not None and kind not in LABEL_KINDS:
-        raise ValueError(f"kind: expected one of {LABEL_KINDS} or None, got {kind!r}")
+        raise StrategyArgumentError(f"kind: expected one of {LABEL_KINDS} or None, got {kind!r}")
     return kind
 
 
@@ -159,7 +161,9 @@ def simplex_labels(shape: Shape, *, kind: str | None = None) -> SearchStrategy[n
     ((2, 3), True, True)
     """
     if shape is None:
-        raise ValueError("shape: expected an int, a tuple of ints >= 1 or a strategy, got None")
+        raise StrategyArgumentError(
+            "shape: expected an int, a tuple of ints >= 1 or a strategy, got None"
+        )
     return _simplex_labels(_shapes(shape), _checked_kind(kind))
 
 
