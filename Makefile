@@ -15,7 +15,7 @@ REPORT_PROFILE ?= dev
 REPORT_OUTPUTS := reports/index.html reports/summary.md reports/results.json reports/junit.xml \
 	reports/coverage reports/benchmarks
 
-.PHONY: test lint report clean
+.PHONY: test lint report seeds clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --benchmark-disable
+
+# Flake-freedom you can rerun: the theorem properties (not the meta tests) under N random
+# Hypothesis seeds (dev profile); one line per seed, then `seeds: N run, F failed`.
+N ?= 50
+seeds: $(STAMP)
+	$(PY) -m properties.meta.seeds $(N)
 
 # The report is built whatever the suite's outcome (a failing theorem is what it is for);
 # the target then exits with pytest's status, so CI still sees the failure. A failure of
