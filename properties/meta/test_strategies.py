@@ -56,7 +56,7 @@ from properties.strategies import (
 )
 from properties.tolerance import EPS, Bound, assert_close, frame_orthonormality_tol
 
-#: the names issue 7 asks for, at one import path
+#: the public strategy names users import, all at the one path ``properties.strategies``
 REQUIRED_NAMES = (
     "conv2d_configs",
     "batches",
