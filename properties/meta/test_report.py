@@ -161,7 +161,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         (suite / name).write_text(textwrap.dedent(source).lstrip(), encoding="utf-8")
     out = root / "reports"
     (out / "benchmarks").mkdir(parents=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(suite)])}
+    # not an xdist worker's variables: pytest-benchmark would think the fake run distributed
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env = {**inherited, "PYTHONPATH": os.pathsep.join([str(ROOT), str(suite)])}
     command = [
         sys.executable, "-m", "pytest", "-p", "properties.report.plugin", "-p", "properties.audit",
         "-p", "no:cacheprovider", "-o", "python_files=test_*.py bench_*.py",
