@@ -308,76 +308,8 @@ def test_answer_key_form_equals_theorem_for_unit_dilation(config: ConvConfig) ->
 
 # --- (d) the reference's input validation (not audited) ------------------------------
 
-X = np.zeros((1, 4, 4, 2))
-Wt = np.zeros((2, 2, 2, 3))
-NAN_X = np.where(np.eye(4)[None, :, :, None] > 0, np.nan, X)
-
-
-def _with(array: np.ndarray, value: float) -> np.ndarray:
-    out = array.copy()
-    out.flat[0] = value
-    return out
-
-
-CONV2D_INVALID = [
-    ("x", dict(x=np.zeros((4, 4, 2)), w=Wt)),
-    ("x", dict(x=np.zeros((0, 4, 4, 2)), w=Wt)),
-    ("x", dict(x=NAN_X, w=Wt)),
-    ("x", dict(x=_with(X, np.inf), w=Wt)),
-    ("x", dict(x=X.astype(complex), w=Wt)),
-    ("w", dict(x=X, w=np.zeros((2, 2, 2)))),
-    ("w", dict(x=X, w=np.zeros((2, 2, 3, 3)))),  # channel mismatch
-    ("w", dict(x=X, w=np.zeros((0, 2, 2, 3)))),  # empty kernel
-    ("w", dict(x=X, w=np.zeros((2, 2, 2, 0)))),  # no output channel
-    ("w", dict(x=X, w=_with(Wt, -np.inf))),
-    ("w", dict(x=X, w=np.zeros((5, 2, 2, 3)))),  # empty output along W
-    ("w", dict(x=X, w=Wt, dilation=(1, 4))),  # empty output along H
-    ("b", dict(x=X, w=Wt, b=np.zeros(2))),
-    ("b", dict(x=X, w=Wt, b=np.zeros((3, 1)))),
-    ("b", dict(x=X, w=Wt, b=_with(np.zeros(3), np.nan))),
-    ("stride", dict(x=X, w=Wt, stride=(0, 1))),
-    ("stride", dict(x=X, w=Wt, stride=(1,))),
-    ("stride", dict(x=X, w=Wt, stride=(1.0, 1))),
-    ("stride", dict(x=X, w=Wt, stride=(True, 1))),
-    ("stride", dict(x=X, w=Wt, stride=2)),
-    ("padding", dict(x=X, w=Wt, padding=(-1, 0))),
-    ("padding", dict(x=X, w=Wt, padding=(0, 0, 0))),
-    ("dilation", dict(x=X, w=Wt, dilation=(0, 1))),
-    ("dilation", dict(x=X, w=Wt, dilation=(1, 1.5))),
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "kwargs"), CONV2D_INVALID, ids=lambda v: v if isinstance(v, str) else ""
-)
-def test_reference_conv2d_rejects_invalid_input(name: str, kwargs: dict) -> None:
-    with pytest.raises(ValueError, match=rf"^{name}: "):
-        reference.conv.conv2d(**kwargs)
-
-
-SHAPE = (1, 4, 4, 2)
-SHAPE_INVALID = [
-    ("input_shape", ((1, 4, 4), 3, (2, 2))),
-    ("input_shape", ((1, 4, 0, 2), 3, (2, 2))),
-    ("input_shape", ((1, 4.0, 4, 2), 3, (2, 2))),
-    ("out_channels", (SHAPE, 0, (2, 2))),
-    ("out_channels", (SHAPE, 3.0, (2, 2))),
-    ("kernel_size", (SHAPE, 3, (0, 2))),
-    ("kernel_size", (SHAPE, 3, (2, 2, 2))),
-    ("kernel_size", (SHAPE, 3, 2)),
-    ("kernel_size", (SHAPE, 3, (9, 1))),  # empty output
-    ("stride", (SHAPE, 3, (2, 2), (1, 0))),
-    ("padding", (SHAPE, 3, (2, 2), (1, 1), (1.5, 0))),
-    ("dilation", (SHAPE, 3, (2, 2), (1, 1), (0, 0), (1, -1))),
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "args"), SHAPE_INVALID, ids=lambda v: v if isinstance(v, str) else ""
-)
-def test_reference_output_shape_rejects_invalid_input(name: str, args: tuple) -> None:
-    with pytest.raises(ValueError, match=rf"^{name}: "):
-        reference.conv.conv2d_output_shape(*args)
+# The bad-input tables are in the contract records (reference/*.py: CONTRACT),
+# run by properties/meta/test_contract.py.
 
 
 @given(empty_conv2d_configs())

@@ -32,13 +32,12 @@ Properties (oracles):
   free matrix A) never goes below the bound nor below the implementation's value;
 - corollary: the implementation applied to c I - sigma yields the k largest sum;
 - erratum: the key's "minimum" is a list of k numbers, not the sum;
-- the reference rejects bad input with a ValueError naming the argument.
+- the reference's bad-input table is its contract record (reference.contract).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import scipy.linalg
 import scipy.optimize
 from hypothesis import find, given, settings
@@ -397,24 +396,8 @@ def test_erratum_key_minimum_is_a_list_not_the_sum(record_property) -> None:
 # --- Validation of the reference ---------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("sigma", "k", "argument"),
-    [
-        pytest.param(np.zeros((2, 3)), 1, "sigma", id="not-square"),
-        pytest.param(np.zeros(3), 1, "sigma", id="1d"),
-        pytest.param(np.array([[1.0, 0.5], [0.0, 1.0]]), 1, "sigma", id="not-symmetric"),
-        pytest.param(np.diag([1.0, -1e-3]), 1, "sigma", id="not-psd"),
-        pytest.param(np.diag([1.0, np.nan]), 1, "sigma", id="nan"),
-        pytest.param(np.diag([1.0, -np.inf]), 1, "sigma", id="inf"),
-        pytest.param(np.eye(2), 0, "k", id="k-zero"),
-        pytest.param(np.eye(2), 3, "k", id="k-above-m"),
-        pytest.param(np.eye(2), 1.0, "k", id="k-float"),
-        pytest.param(np.eye(2), True, "k", id="k-bool"),
-    ],
-)
-def test_reference_rejects_bad_input(sigma, k, argument) -> None:
-    with pytest.raises(ValueError, match=rf"^{argument}:"):
-        ref.min_trace_frame(sigma, k)
+# The bad-input table is in the contract records (reference/*.py: CONTRACT),
+# run by properties/meta/test_contract.py.
 
 
 def test_reference_accepts_rounding_level_negative_eigenvalue() -> None:

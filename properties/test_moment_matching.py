@@ -26,13 +26,12 @@ Properties (oracles):
   allows any n);
 - erratum: Hypothesis finds, and shrinks, a sigma on which the key's construction has
   covariance sigma / m, not sigma;
-- the reference rejects bad input with a ValueError naming the argument.
+- the reference's bad-input table is its contract record (reference.contract).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
@@ -273,27 +272,8 @@ def test_erratum_key_construction_has_covariance_sigma_over_m(record_property) -
 
 # --- Validation of the reference ---------------------------------------------------
 
-BAD_INPUTS = [
-    pytest.param(np.zeros(2), np.zeros((2, 3)), "sigma", id="sigma-not-square"),
-    pytest.param(np.zeros(2), np.zeros(2), "sigma", id="sigma-1d"),
-    pytest.param(np.zeros(0), np.zeros((0, 0)), "sigma", id="sigma-empty"),
-    pytest.param(np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]), "sigma", id="not-symmetric"),
-    pytest.param(np.zeros(2), np.array([[1.0, 0.0], [0.0, -1e-3]]), "sigma", id="not-psd"),
-    pytest.param(np.zeros(2), np.array([[1.0, np.nan], [np.nan, 1.0]]), "sigma", id="nan"),
-    pytest.param(np.zeros(2), np.array([[np.inf, 0.0], [0.0, 1.0]]), "sigma", id="inf"),
-    pytest.param(np.zeros(3), np.eye(2), "mu", id="mu-wrong-length"),
-    pytest.param(np.zeros((2, 1)), np.eye(2), "mu", id="mu-2d"),
-    pytest.param(np.array([0.0, np.nan]), np.eye(2), "mu", id="mu-nan"),
-]
-
-
-@pytest.mark.parametrize(
-    "function", [ref.moment_matching_points, ref.symmetric_moment_matching_points]
-)
-@pytest.mark.parametrize(("mu", "sigma", "argument"), BAD_INPUTS)
-def test_reference_rejects_bad_input(function, mu, sigma, argument) -> None:
-    with pytest.raises(ValueError, match=rf"^{argument}:"):
-        function(mu, sigma)
+# The bad-input table is in the contract records (reference/*.py: CONTRACT),
+# run by properties/meta/test_contract.py.
 
 
 def test_reference_accepts_rounding_level_negative_eigenvalue() -> None:

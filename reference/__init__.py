@@ -1,7 +1,10 @@
 """Reference implementations of every contract name, and the registry that maps them.
 
-The contract (``CONTRACT.md`` in the project docs, summarised in README.md) fixes ten
-names. ``CONTRACT_MODULES`` says which module of this package implements each one;
+The contract (summarised in README.md, "The implementation contract") fixes the names;
+each reference module declares the records of the names it implements in its
+``CONTRACT`` list (``reference.contract``: signature, defaults, audit-domain limits,
+error inputs). ``CONTRACT_MODULES`` says which module defines each name's function,
+read from those declarations without importing any chapter module, and
 ``reference_impl(name)`` imports it on first use, so a module that fails to import
 breaks only the theorems that need it.
 
@@ -15,28 +18,20 @@ softmax lives in ``softmax_ce``); ``test_registry`` checks it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
+
+from reference.contract import contract_modules
 
 #: the version of nnlaws, in one place: the build reads it from here (pyproject.toml,
 #: ``[tool.setuptools.dynamic]``) and ``properties.__version__`` is this object
 __version__ = "0.2.0"
 
-#: contract name -> module of this package that defines it
-CONTRACT_MODULES: dict[str, str] = {
-    "conv2d_output_shape": "reference.conv",
-    "conv2d": "reference.conv",
-    "batchnorm_forward": "reference.batchnorm",
-    "batchnorm_backward": "reference.batchnorm",
-    "softmax": "reference.softmax_ce",
-    "softmax_jacobian": "reference.softmax_ce",
-    "cross_entropy": "reference.softmax_ce",
-    "cross_entropy_grad": "reference.softmax_ce",
-    "moment_matching_points": "reference.mahalanobis",
-    "min_trace_frame": "reference.mahalanobis",
-}
+#: contract name -> module of this package that defines it (from the records)
+CONTRACT_MODULES: dict[str, str] = contract_modules()
 
-#: the contract names, in the contract's order
+#: the contract names, in the records' order (reference modules by file name)
 CONTRACT_NAMES: tuple[str, ...] = tuple(CONTRACT_MODULES)
 
 
@@ -48,8 +43,12 @@ def reference_impl(name: str) -> Callable[..., Any]:
 
 
 def __getattr__(name: str) -> Callable[..., Any]:
-    """Expose contract names lazily as attributes of the package (PEP 562)."""
-    if name in CONTRACT_MODULES:
+    """Expose contract names lazily as attributes of the package (PEP 562).
+
+    A name whose defining module is absent from this copy (a record declared ahead of
+    its implementation) is no attribute, so ``--impl-module reference`` audits the rest.
+    """
+    if name in CONTRACT_MODULES and importlib.util.find_spec(CONTRACT_MODULES[name]):
         return reference_impl(name)
     raise AttributeError(f"module 'reference' has no attribute {name!r}")
 

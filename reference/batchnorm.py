@@ -39,6 +39,8 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reference.contract import Record, bad_arguments
+
 #: the contract's default eps
 DEFAULT_EPS: float = 1e-5
 
@@ -458,3 +460,46 @@ def batchnorm_key_terms(
         dgamma=(dy * xhat).sum(axis=0),
         dbeta=dy.sum(axis=0),
     )
+
+
+# --- the contract records (reference.contract) ---------------------------------------
+
+#: a valid call of every batch-norm function; each bad value below replaces one argument
+_VALID = {
+    "x": np.arange(6.0).reshape(3, 2),
+    "gamma": np.ones(2),
+    "beta": np.zeros(2),
+    "dy": np.ones((3, 2)) * [1.0, -2.0],
+}
+_BAD_VALUES = [
+    ("x", np.arange(3.0)),
+    ("x", np.zeros((0, 2))),
+    ("x", np.zeros((3, 0))),
+    ("x", np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]])),
+    ("x", np.array([[1.0, np.inf], [2.0, 3.0], [4.0, 5.0]])),
+    ("x", np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]])),
+    ("x", [["a", "b"]]),
+    ("gamma", np.ones(3)),
+    ("gamma", np.array([1.0, np.nan])),
+    ("beta", np.ones((2, 1))),
+    ("beta", np.array([np.inf, 0.0])),
+    ("dy", np.ones((2, 2))),
+    ("dy", np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]])),
+    ("eps", -1e-5),
+    ("eps", float("nan")),
+    ("eps", "small"),
+]
+
+CONTRACT = [
+    Record(
+        "batchnorm_forward",
+        "(x, gamma, beta, eps=1e-5)",
+        error_inputs=bad_arguments(_VALID, _BAD_VALUES, ("x", "gamma", "beta", "eps")),
+    ),
+    Record(
+        "batchnorm_backward",
+        "(dy, x, gamma, eps=1e-5)",
+        error_inputs=bad_arguments(_VALID, _BAD_VALUES, ("dy", "x", "gamma", "eps")),
+        also=["batchnorm_key_terms"],
+    ),
+]

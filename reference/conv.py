@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from reference.contract import Record, bad
+
 Pair = tuple[int, int]
 
 
@@ -189,3 +191,74 @@ def conv2d(
     if b is not None:
         y += b
     return y
+
+
+# --- the contract records (reference.contract) ---------------------------------------
+
+_X = np.zeros((1, 4, 4, 2))
+_W = np.zeros((2, 2, 2, 3))
+_SHAPE = (1, 4, 4, 2)
+
+
+def _with(array: np.ndarray, value: float) -> np.ndarray:
+    """``array`` with its first entry replaced by ``value``."""
+    out = array.copy()
+    out.flat[0] = value
+    return out
+
+
+CONTRACT = [
+    Record(
+        "conv2d_output_shape",
+        "(input_shape, out_channels, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1))",
+        error_inputs=[
+            bad("input_shape", (1, 4, 4), 3, (2, 2)),
+            bad("input_shape", (1, 4, 0, 2), 3, (2, 2)),
+            bad("input_shape", (1, 4.0, 4, 2), 3, (2, 2)),
+            bad("out_channels", _SHAPE, 0, (2, 2)),
+            bad("out_channels", _SHAPE, 3.0, (2, 2)),
+            bad("kernel_size", _SHAPE, 3, (0, 2)),
+            bad("kernel_size", _SHAPE, 3, (2, 2, 2)),
+            bad("kernel_size", _SHAPE, 3, 2),
+            bad("kernel_size", _SHAPE, 3, (9, 1), id="empty-output"),
+            bad("stride", _SHAPE, 3, (2, 2), (1, 0)),
+            bad("padding", _SHAPE, 3, (2, 2), (1, 1), (1.5, 0)),
+            bad("dilation", _SHAPE, 3, (2, 2), (1, 1), (0, 0), (1, -1)),
+        ],
+    ),
+    Record(
+        "conv2d_backward",
+        "(dy, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1))",
+        module="reference.conv_backward",  # its own chapter; its error inputs live there
+    ),
+    Record(
+        "conv2d",
+        "(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1))",
+        error_inputs=[
+            bad("x", x=np.zeros((4, 4, 2)), w=_W),
+            bad("x", x=np.zeros((0, 4, 4, 2)), w=_W),
+            bad("x", x=np.where(np.eye(4)[None, :, :, None] > 0, np.nan, _X), w=_W),
+            bad("x", x=_with(_X, np.inf), w=_W),
+            bad("x", x=_X.astype(complex), w=_W),
+            bad("w", x=_X, w=np.zeros((2, 2, 2))),
+            bad("w", x=_X, w=np.zeros((2, 2, 3, 3)), id="channel-mismatch"),
+            bad("w", x=_X, w=np.zeros((0, 2, 2, 3)), id="empty-kernel"),
+            bad("w", x=_X, w=np.zeros((2, 2, 2, 0)), id="no-output-channel"),
+            bad("w", x=_X, w=_with(_W, -np.inf)),
+            bad("w", x=_X, w=np.zeros((5, 2, 2, 3)), id="empty-output-W"),
+            bad("w", x=_X, w=_W, dilation=(1, 4), id="empty-output-H"),
+            bad("b", x=_X, w=_W, b=np.zeros(2)),
+            bad("b", x=_X, w=_W, b=np.zeros((3, 1))),
+            bad("b", x=_X, w=_W, b=_with(np.zeros(3), np.nan)),
+            bad("stride", x=_X, w=_W, stride=(0, 1)),
+            bad("stride", x=_X, w=_W, stride=(1,)),
+            bad("stride", x=_X, w=_W, stride=(1.0, 1)),
+            bad("stride", x=_X, w=_W, stride=(True, 1)),
+            bad("stride", x=_X, w=_W, stride=2),
+            bad("padding", x=_X, w=_W, padding=(-1, 0)),
+            bad("padding", x=_X, w=_W, padding=(0, 0, 0)),
+            bad("dilation", x=_X, w=_W, dilation=(0, 1)),
+            bad("dilation", x=_X, w=_W, dilation=(1, 1.5)),
+        ],
+    ),
+]

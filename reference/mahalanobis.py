@@ -33,6 +33,8 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
+from reference.contract import Record, bad
+
 #: float64 machine epsilon
 EPS: float = float(np.finfo(np.float64).eps)
 
@@ -174,3 +176,42 @@ def min_trace_frame(sigma: ArrayLike, k: int) -> np.ndarray:
     d, U = np.linalg.eigh(a)
     _check_psd(float(d[0]), float(np.max(np.abs(d))), m)
     return U[:, :k].copy()
+
+
+# --- the contract records (reference.contract) ---------------------------------------
+
+CONTRACT = [
+    Record(
+        "moment_matching_points",
+        "(mu, sigma)",
+        error_inputs=[
+            bad("sigma", np.zeros(2), np.zeros((2, 3)), id="sigma-not-square"),
+            bad("sigma", np.zeros(2), np.zeros(2), id="sigma-1d"),
+            bad("sigma", np.zeros(0), np.zeros((0, 0)), id="sigma-empty"),
+            bad("sigma", np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]), id="not-symmetric"),
+            bad("sigma", np.zeros(2), np.array([[1.0, 0.0], [0.0, -1e-3]]), id="not-psd"),
+            bad("sigma", np.zeros(2), np.array([[1.0, np.nan], [np.nan, 1.0]]), id="nan"),
+            bad("sigma", np.zeros(2), np.array([[np.inf, 0.0], [0.0, 1.0]]), id="inf"),
+            bad("mu", np.zeros(3), np.eye(2), id="mu-wrong-length"),
+            bad("mu", np.zeros((2, 1)), np.eye(2), id="mu-2d"),
+            bad("mu", np.array([0.0, np.nan]), np.eye(2), id="mu-nan"),
+        ],
+        also=["symmetric_moment_matching_points"],
+    ),
+    Record(
+        "min_trace_frame",
+        "(sigma, k)",
+        error_inputs=[
+            bad("sigma", np.zeros((2, 3)), 1, id="not-square"),
+            bad("sigma", np.zeros(3), 1, id="1d"),
+            bad("sigma", np.array([[1.0, 0.5], [0.0, 1.0]]), 1, id="not-symmetric"),
+            bad("sigma", np.diag([1.0, -1e-3]), 1, id="not-psd"),
+            bad("sigma", np.diag([1.0, np.nan]), 1, id="nan"),
+            bad("sigma", np.diag([1.0, -np.inf]), 1, id="inf"),
+            bad("k", np.eye(2), 0, id="k-zero"),
+            bad("k", np.eye(2), 3, id="k-above-m"),
+            bad("k", np.eye(2), 1.0, id="k-float"),
+            bad("k", np.eye(2), True, id="k-bool"),
+        ],
+    ),
+]

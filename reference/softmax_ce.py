@@ -40,6 +40,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from reference.contract import Record, bad
+
 Array = NDArray[np.float64]
 
 #: float64 machine epsilon, 2**-52
@@ -199,3 +201,59 @@ def cross_entropy_grad(y: ArrayLike, z: ArrayLike) -> Array:
     S *= y.sum(axis=-1, keepdims=True)
     S -= y
     return S
+
+
+# --- the contract records (reference.contract) ---------------------------------------
+
+#: audits send logits with |z_i| <= 1e4 (the reference itself takes any finite logit)
+_LOGIT_LIMITS = {"max_abs_logit": 1e4}
+_LABEL_ERRORS = [
+    bad("y", y=np.array([1.0, 0.0]), z=np.zeros(3), match=r"^y: shape \(2,\) does not match"),
+    bad("y", y=np.array([-0.25, 1.25]), z=np.zeros(2), match="^y: expected y >= 0"),
+    bad("y", y=np.array([0.5, 0.6]), z=np.zeros(2), match="^y: expected each y"),
+    bad("y", y=np.array([0.5, 0.5 - 3 * EPS]), z=np.zeros(2), match="^y: expected each y"),
+    bad("y", y=np.array([np.nan, 1.0]), z=np.zeros(2), match="^y: expected finite"),
+    bad("z", y=np.array([0.0, 1.0]), z=np.array([0.0, np.inf]), match="^z: expected finite"),
+    bad("z", y=np.array([0.0, 1.0]), z=np.array([-np.inf, 0.0]), match="^z: expected finite"),
+    bad("y", y=np.array(1.0), z=np.array(0.0), match="^y: expected at least one axis"),
+    bad("z", y=np.ones((2, 1)), z=np.zeros((2, 0)), match="^z: expected no empty axis"),
+]
+
+CONTRACT = [
+    Record(
+        "softmax",
+        "(z, axis=-1)",
+        limits=_LOGIT_LIMITS,
+        error_inputs=[
+            bad("z", z=np.array([1.0, np.nan]), match="^z: expected finite"),
+            bad("z", z=np.array([1.0, np.inf]), match="^z: expected finite"),
+            bad("z", z=np.array([[1.0, 2.0], [-np.inf, 0.0]]), match="^z: expected finite"),
+            bad("z", z=np.array(1.0), match="^z: expected at least one axis"),
+            bad("z", z=np.zeros((2, 0)), match="^z: expected no empty axis"),
+            bad("axis", z=np.zeros(3), axis=1, match="^axis: 1 is out of range"),
+            bad("axis", z=np.zeros(3), axis=0.5, match="^axis: expected an int"),
+            bad("z", z=["a", "b"], match="^z: expected a real array"),
+        ],
+    ),
+    Record(
+        "softmax_jacobian",
+        "(z)",
+        limits=_LOGIT_LIMITS,
+        error_inputs=[
+            bad("z", z=np.array([0.0, np.nan]), match="^z: expected finite"),
+            bad("z", z=np.array(0.0), match="^z: expected at least one axis"),
+        ],
+    ),
+    Record(
+        "cross_entropy",
+        "(y, z)",
+        limits=_LOGIT_LIMITS,
+        error_inputs=_LABEL_ERRORS,
+    ),
+    Record(
+        "cross_entropy_grad",
+        "(y, z)",
+        limits=_LOGIT_LIMITS,
+        error_inputs=_LABEL_ERRORS,
+    ),
+]

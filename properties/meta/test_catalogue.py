@@ -3,22 +3,31 @@
 Theorem (of the suite itself). For every entry ``(NAME, f, mistake)`` of the catalogue,
 ``pytest --impl NAME=MODULE:f`` exits with status 1: some property exercising NAME
 rejects f. Every peer (a correct implementation by another algorithm) is accepted:
-its audit exits 0. And ``pytest --impl-module reference`` (every name substituted by the
-reference itself) exits 0: the properties accept a correct implementation.
+its audit exits 0. ``pytest --impl-module reference`` (every name substituted by the
+reference itself) exits 0: the properties accept a correct implementation. And every
+audited property is failed by at least one entry: no property is there that no
+plausible mistake can fail.
 
-The audits run in subprocesses, exactly as a user would type them, with the
-``catalogue`` Hypothesis profile (derandomized, no shrinking: only pass/fail matters).
-They are started together in a pool as wide as the machine, so the catalogue costs
-about (number of entries x one audit) / cores.
+Each audit is exactly the command a user would type, with the ``catalogue`` Hypothesis
+profile (derandomized, no shrinking: only pass/fail matters) and without ``-x``, so
+each run records which properties reject the entry. Audits run in batches, one
+interpreter per catalogue chapter (``properties.meta.audit_batch``: a fresh pytest
+session per audit, the imports paid once per batch), the batches spread over the
+machine's cores.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,62 +36,99 @@ from properties.catalogue import Peer, WrongImplementation, all_peers, all_wrong
 ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = all_wrong_implementations()
 PEERS = all_peers()
+REFERENCE = "--impl-module reference"
 
 
-def run_audit(*options: str) -> subprocess.CompletedProcess[str]:
-    """Run ``pytest OPTIONS`` on the suite in a fresh interpreter, as a user would."""
+def audit_options(entry: WrongImplementation | Peer) -> str:
+    """The audit command's options for one entry."""
+    return f"--impl {entry.spec}"
+
+
+def batches() -> list[list[str]]:
+    """The audits, one batch per catalogue chapter; the longest (the reference) first."""
+    by_chapter: dict[str, list[str]] = defaultdict(list)
+    for entry in [*ENTRIES, *PEERS]:
+        by_chapter[entry.func.__module__].append(audit_options(entry))
+    return [[REFERENCE], *by_chapter.values()]
+
+
+def run_batch(audits: list[str]) -> dict[str, Any]:
+    """Run one batch in a fresh interpreter; return each audit's record."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-x",
-        "-p",
-        "no:cacheprovider",
-        "--hypothesis-profile=catalogue",
-        "--benchmark-disable",
-        *options,
-    ]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "audits.json"
+        command = [sys.executable, "-m", "properties.meta.audit_batch", str(out), *audits]
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0 or not out.exists():
+            raise RuntimeError(f"audit batch failed:\n{(done.stdout + done.stderr)[-4000:]}")
+        return json.loads(out.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def audits() -> dict[str, Future[subprocess.CompletedProcess[str]]]:
-    """Start every audit at once; each test waits only for its own."""
+def audits() -> Iterator[dict[str, Future[dict[str, Any]]]]:
+    """Start every batch at once; each test waits only for the batch of its audit."""
     pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-    futures = {e.spec: pool.submit(run_audit, "--impl", e.spec) for e in ENTRIES}
-    futures.update((p.spec, pool.submit(run_audit, "--impl", p.spec)) for p in PEERS)
-    futures["reference"] = pool.submit(run_audit, "--impl-module", "reference")
+    futures = {}
+    for batch in batches():
+        future = pool.submit(run_batch, batch)
+        futures.update((options, future) for options in batch)
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _tail(result: subprocess.CompletedProcess[str], lines: int = 40) -> str:
-    return "\n".join((result.stdout + result.stderr).splitlines()[-lines:])
+def result(audits: dict[str, Future[dict[str, Any]]], options: str) -> dict[str, Any]:
+    """The record of one audit (waiting for its batch)."""
+    return audits[options].result()[options]
+
+
+def describe(record: dict[str, Any]) -> str:
+    """The audit's failing properties, each with the tail of its message."""
+    failed = [f"{nodeid}:\n{text[-1500:]}" for nodeid, text in record["failures"].items()]
+    return "\n".join(failed) or "(no property failed)"
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e.name}:{e.func.__name__}")
 def test_wrong_implementation_is_rejected(entry: WrongImplementation, audits) -> None:
-    result = audits[entry.spec].result()
-    assert result.returncode == 1, (
+    record = result(audits, audit_options(entry))
+    assert record["exit"] == 1, (
         f"no property rejected {entry.spec} ({entry.mistake}); "
-        f"audit exited {result.returncode}:\n{_tail(result)}"
+        f"audit exited {record['exit']}:\n{describe(record)}"
     )
 
 
 def test_reference_is_accepted(audits) -> None:
-    result = audits["reference"].result()
-    assert result.returncode == 0, f"the reference failed its own audit:\n{_tail(result)}"
+    record = result(audits, REFERENCE)
+    assert record["exit"] == 0, f"the reference failed its own audit:\n{describe(record)}"
 
 
 @pytest.mark.parametrize("peer", PEERS, ids=lambda p: f"{p.name}:{p.func.__name__}")
 def test_peer_is_accepted(peer: Peer, audits) -> None:
-    result = audits[peer.spec].result()
-    assert result.returncode == 0, (
+    record = result(audits, audit_options(peer))
+    assert record["exit"] == 0, (
         f"a correct implementation was rejected: {peer.spec} ({peer.algorithm}); "
-        f"audit exited {result.returncode}:\n{_tail(result)}"
+        f"audit exited {record['exit']}:\n{describe(record)}"
+    )
+
+
+def prop(nodeid: str) -> str:
+    """The property an item belongs to: its test function (parametrized cases are one)."""
+    return nodeid.split("[", 1)[0]
+
+
+def test_every_audited_property_is_failed_by_some_entry(audits) -> None:
+    # The audited properties are those the reference's audit selects (every @uses item).
+    audited = {prop(nodeid) for nodeid in result(audits, REFERENCE)["outcomes"]}
+    failed_by: dict[str, list[str]] = defaultdict(list)
+    for entry in ENTRIES:
+        for nodeid, outcome in result(audits, audit_options(entry))["outcomes"].items():
+            if outcome == "failed":
+                failed_by[prop(nodeid)].append(entry.spec)
+    never = sorted(audited - set(failed_by))
+    assert audited and not never, (
+        f"{len(never)} of {len(audited)} audited properties are failed by no catalogue "
+        "entry (a property no plausible mistake can fail, or a gap in the catalogue):\n"
+        + "\n".join(never)
     )

@@ -8,10 +8,14 @@ Inputs, each optional (a missing one is said on the page, never an error):
   docstring is the title ("Theorem (Problem N): ..."), the rest the statement;
 * ``coverage.xml`` from pytest-cov (branch coverage of ``reference/`` and the strategies);
 * ``benchmarks.json`` from pytest-benchmark;
-* the catalogue of wrong implementations (``properties.catalogue``): each entry is shown
-  under every theorem whose properties declare its contract name (``@uses``, recorded by
-  the plugin), as rejected or not by its audit in the same run
-  (``properties/meta/test_catalogue.py::test_wrong_implementation_is_rejected[NAME:func]``).
+* the catalogue (``properties.catalogue``): each wrong implementation and each correct
+  peer is shown under every theorem whose properties declare its contract name
+  (``@uses``, recorded by the plugin), as rejected / accepted or not by its audit in the
+  same run (``properties/meta/test_catalogue.py``: ``test_wrong_implementation_is_rejected``
+  and ``test_peer_is_accepted``, item ids ``NAME:func``);
+* per property, its accuracy grade and ``@proves`` claims (recorded by the plugin);
+* the contract records (``reference.contract``): the special figures draw the reference
+  functions they name.
 
 The page is one self-contained HTML file: inline CSS, figures as inline SVG, no script,
 no network. Every piece of text that comes from a run (counterexamples, messages,
@@ -22,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib
-import importlib.util
 import json
 import os
 import re
@@ -31,100 +33,32 @@ import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from properties.errata import ERRATUM_PROPERTY
 from properties.report import render
+from properties.report.model import (
+    Bench,
+    CatalogueEntry,
+    Coverage,
+    Figure,
+    Report,
+    Theorem,
+)
 
-#: for the step-size plot: reference module -> (theorem module, attributes naming its
-#: fixed finite-difference step, first found wins). A module choosing h per example has
-#: none: the page then says so.
-GRADIENT_MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "reference.batchnorm": ("properties.test_batchnorm", ("FD_STEP", "STEP_X")),
-    "reference.softmax_ce": ("properties.test_cross_entropy", ("FD_STEP", "STEP")),
-}
 #: parameter names taken as the problem size of a benchmark (else extra_info["size"])
 SIZE_PARAMS = ("size", "n", "m", "N", "B")
-#: the meta test whose parametrized items audit the catalogue entries, id ``NAME:func``
+#: the meta tests whose parametrized items audit the catalogue entries and the peers,
+#: each item's id ``NAME:func`` (properties/meta/test_catalogue.py)
 CATALOGUE_TEST = "test_wrong_implementation_is_rejected"
+PEER_TEST = "test_peer_is_accepted"
 #: parameter names that choose the implementation rather than the case measured
 IMPLEMENTATION_PARAMS = ("impl", "implementation", "method", "variant", "func", "fn", "baseline")
 
 
 # --- reading the inputs ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WrongEntry:
-    """A catalogued wrong implementation and what its audit did in this run."""
-
-    name: str  # the contract name it pretends to implement
-    func: str  # its function name in properties/catalogue/<theorem>.py
-    mistake: str  # one line: what is wrong
-    outcome: str  # the outcome of its catalogue test item; "not run" when absent
-
-    @property
-    def id(self) -> str:
-        """``NAME:func``, the catalogue test's parameter id."""
-        return f"{self.name}:{self.func}"
-
-    @property
-    def verdict(self) -> str:
-        """The audit's verdict: rejected (some property failed it), NOT rejected, or not run."""
-        if self.outcome == "passed":
-            return "rejected"
-        if self.outcome in ("failed", "error"):
-            return "NOT rejected"
-        return self.outcome  # "not run", "skipped"
-
-
-@dataclass
-class Theorem:
-    """One theorem module and what the run recorded for it."""
-
-    path: str  # relative to the project root, e.g. properties/test_softmax.py
-    title: str
-    statement: str
-    problem: tuple[float, ...]  # sort key from "Problem N.M"
-    tests: list[dict[str, Any]] = field(default_factory=list)
-    collection_error: str = ""
-    catalogue: list[WrongEntry] = field(default_factory=list)  # entries for its names
-
-    @property
-    def status(self) -> str:
-        """held, failed, broken (did not collect) or not run."""
-        if self.collection_error:
-            return "broken"
-        if any(t["outcome"] in ("failed", "error", "xpassed") for t in self.tests):
-            return "failed"
-        return "held" if any(t["outcome"] == "passed" for t in self.tests) else "not run"
-
-    @property
-    def examples(self) -> int:
-        """Examples Hypothesis tried, summed over the module's properties."""
-        return sum((t.get("hypothesis") or {}).get("examples", 0) for t in self.tests)
-
-    @property
-    def duration(self) -> float:
-        """Seconds spent in the module's tests (setup, call and teardown)."""
-        return sum(t["duration"] for t in self.tests)
-
-    @property
-    def failures(self) -> list[dict[str, Any]]:
-        """The records of failing tests."""
-        return [t for t in self.tests if t["outcome"] in ("failed", "error", "xpassed")]
-
-    @property
-    def uses(self) -> set[str]:
-        """The contract names its properties declare (``@uses``, as the plugin recorded)."""
-        return {name for t in self.tests for name in t.get("uses") or ()}
-
-    @property
-    def rejected(self) -> int:
-        """How many of its catalogue entries the audits rejected."""
-        return sum(e.verdict == "rejected" for e in self.catalogue)
 
 
 def read_theorem(path: Path, root: Path) -> Theorem:
@@ -159,49 +93,55 @@ def theorems(root: Path, theorem_dir: Path, results: dict[str, Any]) -> list[The
     return sorted(found, key=lambda t: (t.problem, t.path))
 
 
-def load_catalogue() -> tuple[list[tuple[str, str, str]], str]:
-    """``(name, func, mistake)`` of every ``properties.catalogue`` entry, and a note.
+def load_catalogue() -> tuple[list[CatalogueEntry], str]:
+    """Every ``properties.catalogue`` entry and peer (not yet run), and a note.
 
     The note is empty, or says why there is no catalogue (a broken catalogue module must
     not stop the report: the page says so instead).
     """
     try:
-        from properties.catalogue import all_wrong_implementations
+        from properties.catalogue import all_peers, all_wrong_implementations
 
-        found = all_wrong_implementations()
+        wrong, peers = all_wrong_implementations(), all_peers()
     except Exception as error:  # shown on the page
         return [], f"properties.catalogue failed to import ({type(error).__name__}: {error})."
-    return [(e.name, e.func.__name__, e.mistake) for e in found], ""
+    entries = [CatalogueEntry(e.name, e.func.__name__, e.mistake, "not run") for e in wrong]
+    entries += [
+        CatalogueEntry(p.name, p.func.__name__, p.algorithm, "not run", True) for p in peers
+    ]
+    return entries, ""
 
 
-def catalogue_outcomes(results: dict[str, Any]) -> dict[str, str]:
-    """``NAME:func`` -> outcome of its ``test_wrong_implementation_is_rejected`` item."""
+def catalogue_outcomes(results: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """``(catalogue test, NAME:func)`` -> outcome of that parametrized item."""
     found = {}
     for test in results.get("tests", []):
         base, _, rest = test["name"].partition("[")
-        if base == CATALOGUE_TEST and rest.endswith("]"):
-            found[rest[:-1]] = test["outcome"]
+        if base in (CATALOGUE_TEST, PEER_TEST) and rest.endswith("]"):
+            found[base, rest[:-1]] = test["outcome"]
     return found
 
 
 def attach_catalogue(
-    found: list[Theorem], entries: Sequence[tuple[str, str, str]], results: dict[str, Any]
-) -> list[WrongEntry]:
+    found: list[Theorem], entries: Sequence[CatalogueEntry], results: dict[str, Any]
+) -> list[CatalogueEntry]:
     """Give each theorem the entries whose name its properties declare; return the rest.
 
     An entry goes under every theorem whose recorded ``uses`` contain its contract name
-    (one name may be exercised by several theorems); entries no theorem declares are
-    returned, so the page can list them apart rather than lose them.
+    (one name may be exercised by several theorems), with the outcome of its audit in
+    this run; entries no theorem declares are returned, so the page can list them apart
+    rather than lose them.
     """
     outcomes = catalogue_outcomes(results)
-    wrong = [WrongEntry(n, f, m, outcomes.get(f"{n}:{f}", "not run")) for n, f, m in entries]
     unclaimed = []
-    for entry in wrong:
-        owners = [t for t in found if entry.name in t.uses]
+    for entry in entries:
+        test = PEER_TEST if entry.peer else CATALOGUE_TEST
+        ran = replace(entry, outcome=outcomes.get((test, entry.id), "not run"))
+        owners = [t for t in found if ran.name in t.uses]
         for theorem in owners:
-            theorem.catalogue.append(entry)
+            theorem.catalogue.append(ran)
         if not owners:
-            unclaimed.append(entry)
+            unclaimed.append(ran)
     return unclaimed
 
 
@@ -214,16 +154,6 @@ def errata(results: dict[str, Any]) -> list[dict[str, str]]:
                 record = json.loads(value) if isinstance(value, str) else dict(value)
                 found.append({**record, "test": test["nodeid"], "outcome": test["outcome"]})
     return found
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Totals of a coverage.py XML report."""
-
-    percent: float  # (covered lines + covered branches) / (lines + branches), as coverage.py
-    lines: tuple[int, int]  # covered, valid
-    branches: tuple[int, int]
-    files: list[tuple[str, float, float]]  # filename, line rate, branch rate
 
 
 def read_coverage(path: Path) -> Coverage | None:
@@ -240,30 +170,6 @@ def read_coverage(path: Path) -> Coverage | None:
         for c in root.iter("class")
     ]
     return Coverage(percent, lines, branches, sorted(files))
-
-
-@dataclass(frozen=True)
-class Bench:
-    """One pytest-benchmark measurement."""
-
-    group: str
-    name: str
-    label: str  # the implementation: function name plus implementation parameters
-    case: str  # what is measured: the other parameters ("" when not parametrized)
-    size: float | None
-    median: float
-    mean: float
-    stddev: float
-    rounds: int
-    ratio: float = 1.0  # median / the fastest median of the same group and case
-    size_name: str = ""  # what the size is: the parameter's name, or "size"
-    q1: float | None = None  # quartiles of the rounds (spread on the scaling plot)
-    q3: float | None = None
-
-    @property
-    def is_reference(self) -> bool:
-        """A benchmark of the reference implementation (by its name)."""
-        return "reference" in self.name
 
 
 def _size(entry: dict[str, Any]) -> tuple[float | None, str]:
@@ -332,91 +238,36 @@ def read_benchmarks(path: Path) -> list[Bench]:
 # --- the figures -------------------------------------------------------------------
 
 
-def module_exists(name: str) -> bool:
-    """Whether ``name`` can be imported (its file exists), without importing it."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:  # a parent package is missing
-        return False
-
-
-def suite_step(test_module: str, names: tuple[str, ...]) -> tuple[float | None, str]:
-    """The fixed finite-difference step a theorem module exposes, with a note for the page."""
-    if not module_exists(test_module):
-        return None, f"{test_module} does not exist yet: no suite step to mark."
-    try:
-        module = importlib.import_module(test_module)
-    except Exception as error:  # shown on the page: a broken module must not stop the report
-        return None, f"{test_module} failed to import ({type(error).__name__}: {error})."
-    for name in names:
-        step = getattr(module, name, None)
-        if isinstance(step, int | float):
-            return float(step), f"Dotted line: the suite's step {test_module}.{name} = {step:.3g}."
-    return None, (
-        f"{test_module} defines none of {', '.join(names)} (it may choose h per example): "
-        "no suite step to mark."
-    )
-
-
-@dataclass
-class Figure:
-    """An embedded figure (SVG) or the reason it is absent."""
-
-    title: str
-    svg: str = ""
-    notes: list[str] = field(default_factory=list)
-
-
 def special_figures() -> list[Figure]:
-    """The Ky Fan and gradient-check plots, each only when its reference module exists."""
+    """The Ky Fan and gradient-check plots, drawn on the reference functions (the records)."""
     from properties.report import plots  # matplotlib: imported only when building figures
+    from reference.contract import record
 
-    figures = []
-    ky = Figure("Ky Fan: trace(Φᵀ Σ Φ) over random orthonormal frames against the bound")
-    if module_exists("reference.mahalanobis"):
-        from reference.mahalanobis import min_trace_frame
+    def reference(name: str) -> Any:
+        return record(name).reference()
 
-        ky.svg = plots.ky_fan(min_trace_frame)
-        ky.notes.append(
+    ky = Figure(
+        "Ky Fan: trace(Φᵀ Σ Φ) over random orthonormal frames against the bound",
+        plots.ky_fan(reference("min_trace_frame")),
+        [
             "Grey dots: random orthonormal frames (QR of Gaussian matrices); red: the lower "
             "bound, sum of the k smallest eigenvalues; blue cross: the reference min_trace_frame."
-        )
-    else:
-        ky.notes.append("Absent: its theorem is absent (reference/mahalanobis.py does not exist).")
-    figures.append(ky)
-
-    grad = Figure("Gradient check: central-difference error against the step h")
-    cases = []
-    if module_exists("reference.batchnorm"):
-        from reference.batchnorm import batchnorm_backward, batchnorm_forward
-
-        step, note = suite_step(*GRADIENT_MODULES["reference.batchnorm"])
-        cases.append(plots.batchnorm_case(batchnorm_forward, batchnorm_backward, step))
-        grad.notes.append(note)
-    else:
-        grad.notes.append("Batch norm curve absent: reference/batchnorm.py does not exist.")
-    if module_exists("reference.softmax_ce"):
-        from reference.softmax_ce import cross_entropy, cross_entropy_grad
-
-        step, note = suite_step(*GRADIENT_MODULES["reference.softmax_ce"])
-        cases.append(plots.cross_entropy_case(cross_entropy, cross_entropy_grad, step))
-        grad.notes.append(note)
-    else:
-        grad.notes.append("Cross-entropy curve absent: reference/softmax_ce.py does not exist.")
-    if cases:
-        grad.svg = plots.gradient_check(cases)
-        grad.notes.insert(
-            0,
+        ],
+    )
+    cases = [
+        plots.batchnorm_case(reference("batchnorm_forward"), reference("batchnorm_backward")),
+        plots.cross_entropy_case(reference("cross_entropy"), reference("cross_entropy_grad")),
+    ]
+    grad = Figure(
+        "Gradient check: central-difference error against the step h",
+        plots.gradient_check(cases),
+        [
             "Error falls like h² (Taylor truncation) until float64 rounding, about "
             "EPS·scale/h, takes over; dashed: the bound properties.tolerance."
-            "directional_difference allows at each h.",
-        )
-    else:
-        grad.notes.insert(
-            0, "Absent: its theorems are absent (no batch norm or softmax reference)."
-        )
-    figures.append(grad)
-    return figures
+            "directional_difference allows at each h (the properties choose h per example)."
+        ],
+    )
+    return [ky, grad]
 
 
 def benchmark_figures(benches: list[Bench]) -> list[Figure]:
@@ -457,42 +308,6 @@ def benchmark_figures(benches: list[Bench]) -> list[Figure]:
 # --- the report --------------------------------------------------------------------
 
 
-@dataclass
-class Report:
-    """Everything the page shows."""
-
-    results: dict[str, Any]
-    theorems: list[Theorem]
-    errata: list[dict[str, str]]
-    coverage: Coverage | None
-    coverage_link: str
-    benches: list[Bench]
-    bench_figures: list[Figure]
-    figures: list[Figure]
-    unclaimed: list[WrongEntry] = field(default_factory=list)  # catalogue, no theorem
-    catalogue_note: str = ""  # why there is no catalogue, when there is none
-
-    @property
-    def other_failures(self) -> list[dict[str, Any]]:
-        """Failing tests outside theorem modules (meta tests, benchmarks)."""
-        paths = {t.path for t in self.theorems}
-        return [
-            x
-            for x in self.results.get("tests", [])
-            if x["outcome"] in ("failed", "error") and x["module"] not in paths
-        ]
-
-    @property
-    def other_collection_errors(self) -> list[dict[str, str]]:
-        """Collection errors outside theorem modules."""
-        paths = {t.path for t in self.theorems}
-        return [
-            e
-            for e in self.results.get("collection_errors", [])
-            if e["nodeid"].split("::")[0] not in paths
-        ]
-
-
 def build(
     root: Path,
     out: Path,
@@ -501,14 +316,14 @@ def build(
     benchmarks_path: Path,
     theorem_dir: Path,
     special: bool = True,
-    catalogue: Sequence[tuple[str, str, str]] | None = None,
+    catalogue: Sequence[CatalogueEntry] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``index.html`` and ``summary.md`` into ``out``; return their paths.
 
     ``special=False`` skips the Ky Fan and gradient-check figures (they need the real
     reference modules; the builder's own tests draw them with stand-ins).
-    ``catalogue`` is ``(name, func, mistake)`` per wrong implementation; by default
-    ``properties.catalogue``'s entries.
+    ``catalogue`` lists the entries (wrong implementations and peers); by default
+    ``properties.catalogue``'s.
     """
     results = load_json(results_path) or {}
     benches = read_benchmarks(benchmarks_path)

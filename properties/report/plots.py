@@ -191,16 +191,13 @@ class GradientCase(NamedTuple):
     v: np.ndarray
     exact: float  # <grad loss(x), v> from the reference gradient
     rounding_scale: float  # magnitudes summed to form the loss (see directional_difference)
-    step: float | None  # the step the suite's test module uses, when it exposes one
 
 
-def batchnorm_case(
-    forward: Callable[..., Any], backward: Callable[..., Any], step: float | None
-) -> GradientCase:
+def batchnorm_case(forward: Callable[..., Any], backward: Callable[..., Any]) -> GradientCase:
     """l(x) = sum(dy * batchnorm_forward(x)) along v scaled per feature by s (m = 8, d = 3).
 
     As in ``test_batchnorm``: ``s = sqrt(var(x) + eps)`` is the length over which l bends,
-    so the step is a fraction of it and ``STEP_X`` is comparable with the plotted h.
+    so the plotted h is a fraction of it.
     """
     rng = np.random.default_rng(7)
     x, dy = rng.standard_normal((8, 3)), rng.standard_normal((8, 3))
@@ -212,12 +209,10 @@ def batchnorm_case(
 
     dx = np.asarray(backward(dy, x, gamma)[0])
     scale = float(np.sum(np.abs(dy * np.asarray(forward(x, gamma, beta)))))
-    return GradientCase("batchnorm_backward", loss, x, v, float(np.sum(dx * v)), scale, step)
+    return GradientCase("batchnorm_backward", loss, x, v, float(np.sum(dx * v)), scale)
 
 
-def cross_entropy_case(
-    ce: Callable[..., Any], grad: Callable[..., Any], step: float | None
-) -> GradientCase:
+def cross_entropy_case(ce: Callable[..., Any], grad: Callable[..., Any]) -> GradientCase:
     """l(z) = cross_entropy(y, z) along a random direction (N = 5 classes)."""
     rng = np.random.default_rng(11)
     z, v = rng.standard_normal(5) * 2, rng.standard_normal(5)
@@ -227,7 +222,7 @@ def cross_entropy_case(
         return float(ce(y, w))
 
     scale = float(np.sum(np.abs(y * z)) + np.abs(z).max() + 1.0)  # log-sum-exp terms
-    return GradientCase("cross_entropy_grad", loss, z, v, float(np.dot(grad(y, z), v)), scale, step)
+    return GradientCase("cross_entropy_grad", loss, z, v, float(np.dot(grad(y, z), v)), scale)
 
 
 def gradient_errors(case: GradientCase, hs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -248,8 +243,8 @@ def gradient_check(cases: Sequence[GradientCase]) -> str:
     """|central difference - exact directional derivative| against h, log-log.
 
     The error falls like h^2 (truncation) until float64 rounding, growing like 1/h,
-    takes over; dashed lines are ``directional_difference``'s bound; a vertical line
-    marks each test module's step. Slope guides are anchored on the first curve.
+    takes over; dashed lines are ``directional_difference``'s bound (the properties
+    choose h per example). Slope guides are anchored on the first curve.
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     curves = []
@@ -260,10 +255,6 @@ def gradient_check(cases: Sequence[GradientCase]) -> str:
         shown = np.maximum(errors, 1e-17)  # an exact hit would vanish from a log axis
         ax.loglog(STEPS, shown, "-", color=colour, label=f"{case.name}: |fd(h) − exact|")
         ax.loglog(STEPS, bounds, "--", color=colour, lw=0.8, label=f"{case.name}: bound allowed")
-        if case.step is not None:
-            ax.axvline(
-                case.step, color=colour, ls=":", lw=1.5, label=f"suite's step {case.step:.2g}"
-            )
     # slope guides anchored on the first curve: h² through its error at h = 0.1,
     # 1/h through its error at h = 1e-12 (where rounding dominates)
     at_tenth = float(curves[0][np.argmin(abs(STEPS - 0.1))])

@@ -7,7 +7,9 @@ failure text with the shrunk counterexample (the exception's notes, where Hypoth
 puts "Falsifying example" / "Failing test case" and labelled draws), and the test's user
 properties (errata recorded with ``properties.errata.record_erratum``) and the contract
 names it declares with ``@uses`` (``properties.audit.declared_names``: the report maps
-catalogue entries to theorems through them). Collection errors
+catalogue entries to theorems through them), and its ``@proves(subject, claim)``
+markers (``properties.symbolic``: the "proved for small sizes" mark). Its accuracy
+grade arrives among the user properties (``properties.audit`` records it). Collection errors
 are recorded per file. At the end of the session everything is written as JSON to
 ``--report-results`` (default ``reports/results.json`` under the rootdir).
 """
@@ -27,6 +29,8 @@ import pytest
 from hypothesis.statistics import collector
 
 from properties.audit import declared_names
+from properties.report.model import PROOFS
+from properties.symbolic import MARKER as PROVES
 
 #: cap on stored failure text per test, so one huge array cannot bloat the report
 MAX_TEXT = 20_000
@@ -123,6 +127,7 @@ class Recorder:
                 "longrepr": "",
                 "user_properties": [],
                 "uses": sorted(declared_names(item)),
+                PROOFS: [list(mark.args) for mark in item.iter_markers(PROVES)],
             },
         )
 

@@ -12,10 +12,17 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # only for annotations: build imports this module
-    from properties.report.build import Bench, Coverage, Figure, Report, Theorem, WrongEntry
+from properties.report.model import (
+    Bench,
+    CatalogueEntry,
+    Coverage,
+    Figure,
+    Report,
+    Theorem,
+    grades,
+)
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
@@ -63,7 +70,7 @@ figure svg{width:100%;height:auto}figcaption{font-size:13px;color:#57606a}
 
 MARK = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "–", "xfailed": "x", "xpassed": "!"}
 FAILING = ("failed", "error", "xpassed")
-VERDICT_MARK = {"rejected": "✓", "NOT rejected": "✗"}
+VERDICT_MARK = {"rejected": "✓", "NOT rejected": "✗", "accepted": "✓", "NOT accepted": "✗"}
 
 
 def seconds(value: float) -> str:
@@ -136,12 +143,23 @@ def property_items(tests: Sequence[dict[str, Any]]) -> str:
             detail.append(", ".join(f"{n} {o}" for o, n in outcomes.items() if o != "passed"))
         if stats:
             detail.append(f"{sum(s['examples'] for s in stats)} ex")
+        detail += accuracy(cases)
         detail.append(seconds(sum(c["duration"] for c in cases)))
         items.append(
             f"<li>{MARK.get(worst, '?')} {breakable(name)} <span class=meta>({', '.join(detail)})"
             "</span></li>"
         )
     return "".join(items)
+
+
+def accuracy(cases: Sequence[dict[str, Any]]) -> list[str]:
+    """The property's accuracy grade (the weakest over its cases), when one was recorded."""
+    found = [g["grade"] for c in cases for g in grades(c)]
+    if not found:
+        return []
+    weaker = sorted({w for c in cases for g in grades(c) for w in g.get("weaker", [])})
+    grade = "backward stable only" if "backward stable only" in found else found[0]
+    return [grade + (f": {', '.join(weaker)}" if weaker else "")]
 
 
 #: a docstring paragraph starting like this begins the list of what the properties check
@@ -178,32 +196,37 @@ def status(t: Theorem) -> str:
     return f'<span class="{t.status.replace(" ", "-")}">{t.status}</span>'
 
 
-def catalogue_tally(entries: Sequence[WrongEntry]) -> str:
-    """How many entries the audits rejected, as "7 / 7 rejected" (or "none catalogued")."""
+def catalogue_tally(entries: Sequence[CatalogueEntry]) -> str:
+    """Like "7 / 7 rejected, 2 / 2 peers accepted", or "none catalogued"."""
+    wrong = [e for e in entries if not e.peer]
+    peers = [e for e in entries if e.peer]
     if not entries:
         return "none catalogued"
-    return f"{sum(e.verdict == 'rejected' for e in entries)} / {len(entries)} rejected"
+    tally = f"{sum(e.as_expected for e in wrong)} / {len(wrong)} rejected"
+    if peers:
+        tally += f", {sum(e.as_expected for e in peers)} / {len(peers)} peers accepted"
+    return tally
 
 
-def wrong_table(entries: Sequence[WrongEntry]) -> str:
-    """One row per catalogued wrong implementation: verdict, name, function, mistake."""
+def wrong_table(entries: Sequence[CatalogueEntry]) -> str:
+    """One row per entry: verdict, name, function, the mistake (or the peer's algorithm)."""
     rows = [
         [
             f'<span class="{e.verdict.lower().replace(" ", "-")}">'
             f"{VERDICT_MARK.get(e.verdict, '–')} {escape(e.verdict)}</span>",
             f"<code>{escape(e.name)}</code>",
             f"<code>{breakable(e.func)}</code>",
-            escape(e.mistake),
+            ("correct peer: " if e.peer else "") + escape(e.note),
         ]
         for e in entries
     ]
-    return table(["audit", "contract name", "wrong implementation", "the mistake"], rows).replace(
-        "<table>", '<table class="wrong">', 1
-    )
+    return table(
+        ["audit", "contract name", "implementation", "the mistake / the algorithm"], rows
+    ).replace("<table>", '<table class="wrong">', 1)
 
 
 def catalogue_block(t: Theorem) -> str:
-    """The wrong implementations tried against the theorem's contract names."""
+    """The wrong implementations (and correct peers) tried against its contract names."""
     names = ", ".join(sorted(t.uses))
     if not t.catalogue:
         reason = (
@@ -216,8 +239,20 @@ def catalogue_block(t: Theorem) -> str:
         f"<h4>Wrong implementations tried: {catalogue_tally(t.catalogue)} by the audits</h4>"
         f"<p class=meta>Every catalogue entry for {escape(names)} "
         "(properties/catalogue), audited with <code>pytest --impl NAME=MODULE:FUNC</code>: "
-        "rejected when some property failed it.</p>" + wrong_table(t.catalogue)
+        "a wrong one is rejected when some property failed it; a peer (a correct "
+        "implementation by another algorithm) is accepted when every property held.</p>"
+        + wrong_table([*t.wrong, *t.peers])
     )
+
+
+def proofs_block(t: Theorem) -> str:
+    """The "proved for small sizes" mark: each passing ``@proves`` claim."""
+    if not t.proofs:
+        return ""
+    items = "".join(
+        f"<li>✓ <code>{escape(subject)}</code>: {escape(claim)}</li>" for subject, claim in t.proofs
+    )
+    return f"<h4>Proved for small sizes (SymPy)</h4><ul>{items}</ul>"
 
 
 def theorem_block(t: Theorem) -> str:
@@ -237,6 +272,7 @@ def theorem_block(t: Theorem) -> str:
             f"{t.examples} examples",
             seconds(t.duration),
             f"wrong implementations: {catalogue_tally(t.catalogue)}",
+            *(["proved for small sizes"] if t.proofs else []),
         ]
     )
     return (
@@ -247,7 +283,7 @@ def theorem_block(t: Theorem) -> str:
         f"{''.join(failure(x) for x in t.failures)}{broken or ''}"
         f"<h4>Properties</h4>"
         f'<ul class="props">{property_items(t.tests) or "<li>none recorded"}</ul>'
-        f"{catalogue_block(t)}</section>"
+        f"{proofs_block(t)}{catalogue_block(t)}</section>"
     )
 
 
@@ -396,7 +432,7 @@ def html_page(r: Report) -> str:
     return "\n".join(parts)
 
 
-def all_entries(r: Report) -> list[WrongEntry]:
+def all_entries(r: Report) -> list[CatalogueEntry]:
     """Every catalogue entry once (an entry may sit under several theorems)."""
     found = {e.id: e for t in r.theorems for e in t.catalogue}
     found.update((e.id, e) for e in r.unclaimed)
@@ -447,10 +483,10 @@ def markdown(r: Report) -> str:
         if not entries:
             lines.append("No catalogue entry targets its contract names.")
         else:
-            lines += ["| audit | wrong implementation | the mistake |", "|---|---|---|"]
+            lines += ["| audit | implementation | the mistake / the algorithm |", "|---|---|---|"]
             lines += [
-                f"| {'**NOT rejected**' if e.verdict == 'NOT rejected' else e.verdict} "
-                f"| `{e.id}` | {cell(e.mistake)} |"
+                f"| {e.verdict if e.as_expected or e.outcome == 'not run' else f'**{e.verdict}**'} "
+                f"| `{e.id}` | {'correct peer: ' if e.peer else ''}{cell(e.note)} |"
                 for e in entries
             ]
     lines += ["", "## Errata", ""]

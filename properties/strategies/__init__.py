@@ -5,7 +5,8 @@ lists the public names). Every strategy:
 
 * takes keyword arguments for its sizes and structure, each an ``int`` (pinned) or a
   strategy of ints (drawn), e.g. ``psd_matrices(m=st.integers(2, 5), rank=1)``;
-* validates its arguments eagerly and raises ``ValueError`` naming the argument before
+* validates its arguments eagerly and raises ``StrategyArgumentError`` (a Hypothesis
+  ``InvalidArgument`` that is also a ``ValueError``) naming the argument before
   anything is drawn (a size given as a strategy is checked as each value is drawn);
 * draws structure first (sizes, ranks, spectra, spreads) and values second, so a
   failure shrinks to a small, readable case: a 1 x 1 identity, a one-feature batch,
@@ -22,5 +23,6 @@ them all (``properties.chapters.reexport``), so a new chapter is a new file.
 
 from properties.chapters import reexport
 from properties.strategies._args import Size as Size
+from properties.strategies._args import StrategyArgumentError as StrategyArgumentError
 
-__all__ = reexport(__name__, __path__, globals(), extra=["Size"])
+__all__ = reexport(__name__, __path__, globals(), extra=["StrategyArgumentError", "Size"])

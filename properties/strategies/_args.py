@@ -1,4 +1,11 @@
-"""Argument validation shared by every strategies chapter."""
+"""Argument validation shared by every strategies chapter.
+
+Every argument error is an ``StrategyArgumentError``: a
+``hypothesis.errors.InvalidArgument`` (what a Hypothesis user expects, as from
+``hypothesis.extra.numpy``) and also a ``ValueError``, so code written when the
+strategies raised ``ValueError`` keeps catching them. Chapters raise through the helpers
+below, or ``StrategyArgumentError`` directly for a check of their own.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +15,28 @@ from typing import TypeAlias
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 __all__ = [
     "Size",
+    "StrategyArgumentError",
 ]
 
 
 #: A size or structural count: an int pins it, a strategy of ints draws it.
 Size: TypeAlias = int | SearchStrategy[int]
 
+
+class StrategyArgumentError(InvalidArgument, ValueError):
+    """A strategy was called with a bad argument (named first in the message)."""
+
+
 # --- Arguments -----------------------------------------------------------------------
 
 
 def checked_int(name: str, low: int, high: int | None, value: object) -> int:
-    """``value`` as an int in [low, high] (no upper bound if None), or ValueError naming it."""
+    """``value`` as an int in [low, high] (no upper bound if None), else an argument error."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | np.integer)
@@ -30,7 +44,7 @@ def checked_int(name: str, low: int, high: int | None, value: object) -> int:
         or (high is not None and value > high)
     ):
         bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name}: expected an int {bound}, got {value!r}")
+        raise StrategyArgumentError(f"{name}: expected an int {bound}, got {value!r}")
     return int(value)
 
 
@@ -52,10 +66,10 @@ def check_pinned_count(name: str, value: Size | None, low: int, m: Size) -> None
 
 
 def finite_number(name: str, value: object, *, low: float = 0.0, inclusive: bool = False) -> float:
-    """A finite real > low (>= low if ``inclusive``), or ValueError naming the argument."""
+    """A finite real > low (>= low if ``inclusive``), else an argument error naming it."""
     if isinstance(value, int | float | np.floating) and not isinstance(value, bool):
         number = float(value)
         if math.isfinite(number) and (number >= low if inclusive else number > low):
             return number
     relation = ">=" if inclusive else ">"
-    raise ValueError(f"{name}: expected a finite number {relation} {low}, got {value!r}")
+    raise StrategyArgumentError(f"{name}: expected a finite number {relation} {low}, got {value!r}")

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from properties.strategies._args import Size, finite_number, size_strategy
-from reference.batchnorm import DEFAULT_EPS
+from properties.strategies._args import Size, StrategyArgumentError, finite_number, size_strategy
+from reference.contract import record
 
 __all__ = [
     "BATCHNORM_DEFAULT_EPS",
@@ -28,9 +28,8 @@ __all__ = [
 
 # --- Batch normalisation -----------------------------------------------------------
 
-#: the contract's default eps for batch norm (``batchnorm_forward(x, gamma, beta)``),
-#: stated once, by the reference
-BATCHNORM_DEFAULT_EPS: float = DEFAULT_EPS
+#: the contract's default eps for batch norm (``batchnorm_forward(x, gamma, beta)``)
+BATCHNORM_DEFAULT_EPS: float = record("batchnorm_forward").defaults["eps"]
 
 #: |offset| / sqrt(spread^2 + eps) from which a one-pass variance E[x^2] - mu^2 loses
 #: every digit the pass/fail bound allows (its error u mu^2 against the bound's
@@ -175,7 +174,7 @@ def batches(
         or not kinds
         or not all(isinstance(k, str) and k in FEATURE_KINDS for k in kinds)
     ):
-        raise ValueError(
+        raise StrategyArgumentError(
             f"kinds: expected a non-empty sequence from {FEATURE_KINDS}, got {kinds!r}"
         )
     return _batches(

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from properties.strategies._args import Size, size_strategy
+from properties.strategies._args import Size, StrategyArgumentError, size_strategy
 
 __all__ = [
     "CONV_VALUES",
@@ -232,9 +232,9 @@ def conv2d_arrays(
     True
     """
     if not isinstance(config, ConvConfig):
-        raise ValueError(f"config: expected a ConvConfig, got {type(config).__name__}")
+        raise StrategyArgumentError(f"config: expected a ConvConfig, got {type(config).__name__}")
     if not isinstance(elements, SearchStrategy):
-        raise ValueError(f"elements: expected a strategy of floats, got {elements!r}")
+        raise StrategyArgumentError(f"elements: expected a strategy of floats, got {elements!r}")
 
     def array(shape: tuple[int, ...]) -> SearchStrategy[np.ndarray]:
         return hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing())

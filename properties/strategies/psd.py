@@ -13,6 +13,7 @@ from hypothesis.strategies import SearchStrategy
 
 from properties.strategies._args import (
     Size,
+    StrategyArgumentError,
     check_pinned_count,
     checked_int,
     finite_number,
@@ -138,10 +139,14 @@ def _spectrum_limits(max_condition: float, min_scale: float, max_scale: float) -
     low_scale = finite_number("min_scale", min_scale)
     high_scale = finite_number("max_scale", max_scale)
     if low_scale > high_scale:
-        raise ValueError(f"max_scale: expected >= min_scale = {min_scale!r}, got {max_scale!r}")
+        raise StrategyArgumentError(
+            f"max_scale: expected >= min_scale = {min_scale!r}, got {max_scale!r}"
+        )
     low, high = math.ceil(math.log10(low_scale)), math.floor(math.log10(high_scale))
     if low > high:
-        raise ValueError(f"min_scale, max_scale: no power of 10 in [{min_scale}, {max_scale}]")
+        raise StrategyArgumentError(
+            f"min_scale, max_scale: no power of 10 in [{min_scale}, {max_scale}]"
+        )
     return _SpectrumLimits(low, high, math.log10(condition))
 
 
@@ -212,9 +217,11 @@ def psd_from_spectrum(eigenvalues: np.ndarray) -> SearchStrategy[PSDMatrix]:
     """
     d = np.asarray(eigenvalues, dtype=np.float64)
     if d.ndim != 1 or d.size == 0:
-        raise ValueError(f"eigenvalues: expected a non-empty 1-d array, got shape {d.shape}")
+        raise StrategyArgumentError(
+            f"eigenvalues: expected a non-empty 1-d array, got shape {d.shape}"
+        )
     if not (np.all(np.isfinite(d)) and np.all(d >= 0.0) and np.all(np.diff(d) >= 0.0)):
-        raise ValueError(f"eigenvalues: expected finite, >= 0 and ascending, got {d}")
+        raise StrategyArgumentError(f"eigenvalues: expected finite, >= 0 and ascending, got {d}")
     return _frames(d.size, d.size).map(lambda U: _psd(d.copy(), U))
 
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from properties.strategies._args import Size, finite_number, size_strategy
+from properties.strategies._args import Size, StrategyArgumentError, finite_number, size_strategy
+from reference.contract import record
 
 __all__ = [
     "CONTRACT_MAX_LOGIT",
@@ -28,8 +29,8 @@ __all__ = [
 
 # --- Softmax and cross-entropy -----------------------------------------------------
 
-#: the contract's bound on logits sent to audited implementations (CONTRACT.md)
-CONTRACT_MAX_LOGIT: float = 1e4
+#: the contract's bound on logits sent to audited implementations (its record's limit)
+CONTRACT_MAX_LOGIT: float = record("softmax").limits["max_abs_logit"]
 #: the largest finite float64, for reference-only properties ("every finite logit")
 FLOAT64_MAX: float = float(np.finfo(np.float64).max)
 
@@ -101,7 +102,9 @@ def _checked_shape(value: object) -> tuple[int, ...]:
         or not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape)
         or min(shape) < 1
     ):
-        raise ValueError(f"shape: expected an int or a non-empty tuple of ints >= 1, got {value!r}")
+        raise StrategyArgumentError(
+            f"shape: expected an int or a non-empty tuple of ints >= 1, got {value!r}"
+        )
     return tuple(int(n) for n in shape)
 
 
@@ -116,7 +119,7 @@ def _shapes(shape: Shape | None) -> SearchStrategy[tuple[int, ...]]:
 
 def _checked_kind(kind: str | None) -> str | None:
     if kind is not None and kind not in LABEL_KINDS:
-        raise ValueError(f"kind: expected one of {LABEL_KINDS} or None, got {kind!r}")
+        raise StrategyArgumentError(f"kind: expected one of {LABEL_KINDS} or None, got {kind!r}")
     return kind
 
 
