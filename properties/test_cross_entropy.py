@@ -51,7 +51,6 @@ from properties.strategies import (
 )
 from properties.strategies.softmax import note_logit_regions
 from properties.tolerance import (
-    EPS,
     assert_close,
     assert_finite,
     assert_shape,

@@ -488,6 +488,15 @@ _BAD_VALUES = [
     ("eps", -1e-5),
     ("eps", float("nan")),
     ("eps", "small"),
+    # bools and complex numbers are not silently taken as reals (eps=True is not 1.0)
+    ("x", np.ones((3, 2), dtype=bool)),
+    ("x", np.arange(6.0).reshape(3, 2) + 1j),
+    ("gamma", np.ones(2, dtype=bool)),
+    ("gamma", np.ones(2, dtype=complex)),
+    ("beta", np.zeros(2, dtype=bool)),
+    ("dy", np.ones((3, 2), dtype=bool)),
+    ("dy", np.ones((3, 2), dtype=complex)),
+    ("eps", True),
 ]
 
 CONTRACT = [
