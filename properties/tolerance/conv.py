@@ -6,10 +6,10 @@ whole padded plane ``x[b, :, :, c]`` and the kernel ``w[:, :, c, o]`` of every i
 channel: an FFT or Winograd convolution spreads its rounding over them, so its error is
 small relative to their norms, not to the entry's own terms. With the *normwise size*
 
-    M[b, o] = sum_c ||x[b, :, :, c]||_1 ||w[:, :, c, o]||_1 + |bias[o]|
+    M[b, o] = sum_c ||x[b, :, :, c]||_2 ||w[:, :, c, o]||_1 + |bias[o]|
 
-(the plane's and kernel's 1-norms: zero padding and the zeros of a dilated kernel add
-nothing), one computed convolution may differ from the exact one by
+(the plane's 2-norm and the kernel's 1-norm: zero padding and the zeros of a dilated
+kernel add nothing), one computed convolution may differ from the exact one by
 
     |y_hat - y| <= c u M + floor,        c = max(c_direct, c_fft),
 
@@ -17,17 +17,19 @@ where, with ``u`` the unit roundoff and ``gamma_n = n u / (1 - n u)``:
 
 * ``c_direct u = gamma_{K+1}`` (K = k1 k2 C_in): a sum of the entry's K products and the
   bias in any order (Higham, *Accuracy and Stability*, eq. 3.5), since the entry's
-  ``sum |terms|`` is at most ``M``;
+  ``sum |terms|`` is at most ``sum_c ||window||_2 ||w_co||_2 <= M`` (Cauchy-Schwarz);
 * ``c_fft u = 3 eps_L + sqrt(2) gamma_2 + gamma_{C_in} + u``: correlation by FFT of total
   length ``N = N1 N2`` with ``L = log2 N`` butterfly stages. Higham (ch. 24, Thm 24.2):
   a computed FFT has ``||fl(F x) - F x||_2 <= eps_L ||F x||_2``, ``eps_L = L eta / (1 -
   L eta)``, ``eta = mu + gamma_4 (sqrt(2) + mu)`` with twiddle factors accurate to
-  ``mu = u``. Per channel pair, with ``X = F x`` (``||X||_2 = sqrt(N) ||x||_2``,
-  ``||X||_inf <= ||x||_1``, likewise W): the two forward transforms, the complex product
-  (``sqrt(2) gamma_2``, Higham Lemma 3.5) and the inverse transform give
-  ``||z_hat - z||_2 <= eps_L (||w||_1 ||x||_2 + ||x||_1 ||w||_2) + (eps_L + sqrt(2)
-  gamma_2) ||w||_1 ||x||_2 <= (3 eps_L + sqrt(2) gamma_2) ||x||_1 ||w||_1`` to first
-  order, and an entry is at most the 2-norm. Summing the ``C_in`` channels (in space
+  ``mu = u``; the same argument entrywise (each output of the transform is a sum of
+  unit-modulus multiples of the inputs, rounded along L butterflies) gives
+  ``|fl(F w) - F w| <= eps_L ||w||_1`` in every entry. Per channel pair, with ``X = F x``
+  (``||X||_2 = sqrt(N) ||x||_2``) and ``W = F w`` (``|W| <= ||w||_1``): the forward
+  transforms err by ``eps_L sqrt(N) ||x||_2`` and ``eps_L ||w||_1`` (entrywise), the
+  complex product by ``sqrt(2) gamma_2`` (Higham Lemma 3.5), the inverse (``F* / N``)
+  by ``eps_L``, so ``||z_hat - z||_2 <= (3 eps_L + sqrt(2) gamma_2) ||x||_2 ||w||_1`` to
+  first order, and one entry is at most the 2-norm. Summing the ``C_in`` channels (in space
   or in frequency) adds ``gamma_{C_in}``, adding the bias ``u``. ``N_i`` is at most the
   power of two at or above the full correlation length ``W + 2p + d(k - 1)`` (SciPy's
   ``next_fast_len`` and every radix-2 route stay below it), so ``L = sum_i
@@ -100,7 +102,7 @@ def fft_error(L: int) -> float:
 class ConvRounding(NamedTuple):
     """The normwise error model of one computed ``conv2d(x, w, b)`` (see the module doc)."""
 
-    size: np.ndarray  # M[b, o] as (B, 1, 1, C_out): sum_c ||x_bc||_1 ||w_co||_1 + |b_o|
+    size: np.ndarray  # M[b, o] as (B, 1, 1, C_out): sum_c ||x_bc||_2 ||w_co||_1 + |b_o|
     c: float  # max(c_direct, c_fft) u: the relative error allowed against M
     floor: float  # FLUSH_FLOOR * (roundings that may flush) * (1 + max_o ||w_o||_1)
     K: int  # products per output entry, k1 k2 C_in
@@ -116,8 +118,15 @@ class ConvRounding(NamedTuple):
         return (
             f"normwise: {computations} x (c u M + floor), c u = max(gamma_(K+1), "
             f"3 eps_L + sqrt2 gamma_2 + gamma_Cin + u) = {self.c:.3g} with K = {self.K}, "
-            f"L = {self.L} FFT stages; M = sum_c ||x_plane||_1 ||w_co||_1 + |b|"
+            f"L = {self.L} FFT stages; M = sum_c ||x_plane||_2 ||w_co||_1 + |b|"
         )
+
+
+def _plane_norms(x_abs: np.ndarray) -> np.ndarray:
+    """``||x[b, :, :, c]||_2`` for every plane, scaled by its max so squares never underflow."""
+    scale = x_abs.max(axis=(1, 2), initial=0.0)
+    safe = np.where(scale > 0, scale, 1.0)
+    return scale * np.sqrt(np.sum(np.square(x_abs / safe[:, None, None, :]), axis=(1, 2)))
 
 
 def conv2d_rounding(
@@ -138,7 +147,7 @@ def conv2d_rounding(
     del stride  # the stride-1 result bounds every strided one
     _, W, H, C_in = np.shape(x_abs)
     k1, k2, _, _ = np.shape(w_abs)
-    plane = np.sum(x_abs, axis=(1, 2))  # (B, C_in): ||x_bc||_1
+    plane = _plane_norms(np.asarray(x_abs, dtype=np.float64))  # (B, C_in): ||x_bc||_2
     kernel = np.sum(w_abs, axis=(0, 1))  # (C_in, C_out): ||w_co||_1
     size = (plane @ kernel)[:, None, None, :]
     if b_abs is not None:
