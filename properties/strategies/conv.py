@@ -331,19 +331,26 @@ class ConvProblem(NamedTuple):
 
 
 def conv2d_problems(
-    *, kinds: tuple[str, ...] = ARRAY_KINDS, **sizes: Size
+    *,
+    kinds: tuple[str, ...] = ARRAY_KINDS,
+    kernel: Size | None = None,
+    padding: Size | None = None,
+    stride: Size | None = None,
 ) -> SearchStrategy[ConvProblem]:
-    """A valid configuration (``conv2d_configs(**sizes)``), then arrays for it.
+    """A valid configuration from ``conv2d_configs``, then arrays for it.
 
-    ``kinds`` as in ``conv2d_arrays``. Shrinks towards unit geometry and zero arrays.
+    ``kernel``, ``padding``, ``stride`` (None: ``conv2d_configs``' own default) pin or
+    draw those sizes; ``kinds`` as in ``conv2d_arrays``. Shrinks towards unit geometry
+    and zero arrays.
 
     >>> problem = conv2d_problems(kernel=1, kinds=("dense",)).example()
     >>> problem.x.shape == problem.config.input_shape, problem.w.shape[:2]
     (True, (1, 1))
     """
-    configs = conv2d_configs(**sizes)
     if not kinds or not set(kinds) <= set(ARRAY_KINDS):
         raise ValueError(f"kinds: expected a non-empty subset of {ARRAY_KINDS}, got {kinds!r}")
+    given = {"kernel": kernel, "padding": padding, "stride": stride}
+    configs = conv2d_configs(**{name: size for name, size in given.items() if size is not None})
     return configs.flatmap(
         lambda config: conv2d_arrays(config, kinds=kinds).map(lambda a: ConvProblem(config, *a))
     )
