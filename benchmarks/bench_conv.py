@@ -4,8 +4,11 @@ Two fixed sizes, one group each, so pytest-benchmark reports ratios within a siz
 
 * small: B=8, 32x32, 16 -> 32 channels; large: B=16, 64x64, 32 -> 64 channels.
 * ``reference``: ``reference.conv.conv2d`` (np.pad, a sliding-window view, one GEMM).
-* ``definition loop``: the oracle of ``properties/test_conv_shape.py`` (a Python loop over
+* ``definition loop``: the oracle of ``properties/oracles/conv.py`` (a Python loop over
   output positions and taps), small size only: at the large size it would take seconds.
+* ``fft peer``: the FFT route of ``properties/catalogue/conv.py`` (``scipy.signal.fftconvolve``
+  on every batch/channel pair), small size only: a correct algorithm the accuracy policy
+  accepts, timed for comparison.
 * ``scipy correlate``: the SciPy oracle of the same module (one ``scipy.signal.correlate``
   per batch element and channel pair, direct method); at the large size one round, and
   skipped under ``--benchmark-disable`` (about 30 s a call).
@@ -28,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+from properties.catalogue.conv import conv_fft
 from properties.oracles import conv2d_definition, conv2d_scipy
 from reference.conv import conv2d
 
@@ -88,6 +92,14 @@ def test_small_scipy_correlate(benchmark):
     x, w, b = _inputs(SMALL)
     _record(benchmark, SMALL)
     y = benchmark.pedantic(conv2d_scipy, (x, w, b), GEOMETRY, rounds=3, iterations=1)
+    assert y.shape == (8, 32, 32, 32)
+
+
+@pytest.mark.benchmark(group=SMALL.group)
+def test_small_fft_peer(benchmark):
+    x, w, b = _inputs(SMALL)
+    _record(benchmark, SMALL)
+    y = benchmark.pedantic(conv_fft, (x, w, b), GEOMETRY, rounds=3, iterations=1)
     assert y.shape == (8, 32, 32, 32)
 
 

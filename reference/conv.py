@@ -23,7 +23,11 @@ options for float64 on this machine (see ``benchmarks/bench_conv.py``).
 
 One validation mechanism serves both functions: ``conv2d`` derives its geometry from the
 same private routine as ``conv2d_output_shape`` and only adds the checks that concern
-array values (finite, bias shape).
+array values (real, finite, bias shape, an output that fits in float64).
+
+The size formula is written once, in ``output_size``: the suite's strategies, tests and
+catalogue import it from here (the independent check is the count of fitting windows in
+``properties/oracles/conv.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +41,21 @@ from numpy.lib.stride_tricks import sliding_window_view
 from reference.contract import Record, bad
 
 Pair = tuple[int, int]
+
+__all__ = ["conv2d", "conv2d_output_shape", "output_size"]
+
+
+def output_size(n: int, k: int, s: int, p: int, d: int) -> int:
+    """The theorem's output size along one axis: ``floor((n + 2p - d(k - 1) - 1) / s) + 1``.
+
+    Exact integer arithmetic (Python's ``//`` floors), so any magnitude is exact. A
+    result < 1 means the output is empty (the dilated kernel, spanning ``d (k - 1) + 1``
+    positions, does not fit in the ``n + 2p`` padded ones).
+
+    >>> output_size(32, 3, 2, 1, 1), output_size(10**30, 3, 7, 0, 2)
+    (16, 142857142857142857142857142857)
+    """
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 def _is_int(value: Any) -> bool:
@@ -72,7 +91,13 @@ def _geometry(
     ``conv2d`` passes the names of its own arguments (``x``, ``w``) so that errors name
     what the caller actually wrote.
     """
-    if not isinstance(input_shape, tuple | list) or len(input_shape) != 4:
+    if not isinstance(input_shape, tuple | list):
+        raise ValueError(
+            f"{input_name}: expected a tuple of 4 Python ints (B, W, H, C_in), "
+            f"got a {type(input_shape).__module__}.{type(input_shape).__qualname__} "
+            f"{input_shape!r}"
+        )
+    if len(input_shape) != 4:
         raise ValueError(
             f"{input_name}: expected 4 dimensions (B, W, H, C_in), got {input_shape!r}"
         )
@@ -92,13 +117,14 @@ def _geometry(
         ("W", W, k[0], s[0], p[0], d[0]),
         ("H", H, k[1], s[1], p[1], d[1]),
     ):
-        span = da * (ka - 1) + 1  # input positions covered by one dilated kernel
-        if n + 2 * pa < span:
+        size = output_size(n, ka, sa, pa, da)
+        if size < 1:
             raise ValueError(
-                f"{kernel_name}: empty output along {axis}: the dilated kernel spans {span} "
-                f"positions but the padded input has only {n} + 2*{pa} = {n + 2 * pa}"
+                f"{kernel_name}: empty output along {axis}: the dilated kernel spans "
+                f"{da * (ka - 1) + 1} positions but the padded input has only "
+                f"{n} + 2*{pa} = {n + 2 * pa}"
             )
-        out.append((n + 2 * pa - span) // sa + 1)
+        out.append(size)
     return (B, out[0], out[1], int(out_channels)), k, s, p, d
 
 
@@ -149,8 +175,9 @@ def conv2d(
     Returns ``(B, W', H', C_out)`` float64 with
     ``y[n, i, j, o] = b[o] + sum_{u,v,c} xpad[n, s1 i + d1 u, s2 j + d2 v, c] w[u, v, c, o]``.
     Raises ValueError naming the argument for wrong ranks, a channel mismatch between x
-    and w, a bias not of shape ``(C_out,)``, non-finite values, and every geometric error
-    of ``conv2d_output_shape`` (the same validation, shared).
+    and w, a bias not of shape ``(C_out,)``, non-finite, complex or bool values, finite
+    inputs so large that the output overflows float64, and every geometric error of
+    ``conv2d_output_shape`` (the same validation, shared).
 
     >>> conv2d(np.ones((1, 3, 3, 1)), np.ones((2, 2, 1, 1)), np.array([0.5]))[0, :, :, 0]
     array([[4.5, 4.5],
@@ -187,9 +214,17 @@ def conv2d(
     B, C_out = x.shape[0], w.shape[3]
     K = k1 * k2 * x.shape[3]
     columns = patches.transpose(0, 1, 2, 4, 5, 3).reshape(B * W_out * H_out, K)
-    y = (columns @ w.reshape(K, C_out)).reshape(B, W_out, H_out, C_out)  # one BLAS GEMM
-    if b is not None:
-        y += b
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        y = (columns @ w.reshape(K, C_out)).reshape(B, W_out, H_out, C_out)  # one BLAS GEMM
+        if b is not None:
+            y += b
+    if not np.isfinite(y).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
+        raise ValueError(
+            f"x: finite inputs, but the output overflows float64 at index {where} "
+            f"(max|x| = {np.abs(x).max():.3g}, max|w| = {np.abs(w).max():.3g}, "
+            f"K = k1 k2 C_in = {K} products per entry): scale x or w down"
+        )
     return y
 
 
@@ -224,6 +259,16 @@ CONTRACT = [
             bad("stride", _SHAPE, 3, (2, 2), (1, 0)),
             bad("padding", _SHAPE, 3, (2, 2), (1, 1), (1.5, 0)),
             bad("dilation", _SHAPE, 3, (2, 2), (1, 1), (0, 0), (1, -1)),
+            bad(
+                "input_shape",
+                np.array(_SHAPE),
+                3,
+                (2, 2),
+                match=r"^input_shape: .*a tuple of 4 Python ints",
+            ),
+            bad("input_shape", (1, True, 4, 2), 3, (2, 2), match=r"^input_shape: .*must be ints"),
+            bad("out_channels", _SHAPE, True, (2, 2), match=r"^out_channels: .*an int >= 1"),
+            bad("kernel_size", _SHAPE, 3, (2, False), match=r"^kernel_size: .*expected ints"),
         ],
     ),
     Record(
@@ -259,6 +304,16 @@ CONTRACT = [
             bad("padding", x=_X, w=_W, padding=(0, 0, 0)),
             bad("dilation", x=_X, w=_W, dilation=(0, 1)),
             bad("dilation", x=_X, w=_W, dilation=(1, 1.5)),
+            bad("x", x=np.zeros((1, 4, 4, 2), dtype=bool), w=_W, match="^x: expected real"),
+            bad("w", x=_X, w=_W.astype(np.complex128), match="^w: expected real"),
+            bad("b", x=_X, w=_W, b=np.zeros(3, dtype=bool), match="^b: expected real"),
+            bad(
+                "x",
+                x=np.full((1, 2, 2, 1), 1e308),
+                w=np.full((2, 2, 1, 1), 2.0),
+                match="^x: finite inputs, but the output overflows",
+                id="overflow",
+            ),
         ],
     ),
 ]

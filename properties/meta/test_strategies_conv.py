@@ -4,8 +4,10 @@ Claim (of the suite itself). Over a fixed sample of 300 draws, ``conv2d_configs`
 every asymmetric or edge feature often (W != H, k1 != k2, s1 != s2, p1 != p2, a stride
 larger than the kernel, padding as large as the kernel, dilation > 1, an output of exactly
 one position), always with a non-empty output that matches the formula; and
-``empty_conv2d_configs`` always an empty one, along W, H and both. ``conv2d_arrays`` draws dense
-arrays: the most repeated value rarely fills most of an array.
+``empty_conv2d_configs`` always an empty one, along W, H and both. ``conv2d_arrays`` draws
+each of its regions often: dense arrays (the most repeated value rarely fills most of an
+array), arrays with exact zeros, and cancelling ones (constant x planes, kernels whose
+taps sum to exactly 0). ``conv2d_shape_configs`` reaches sizes beyond 2**53 and 2**63.
 
 The sample is drawn by running an inner ``@given`` function with its own settings: 300
 derandomized examples, so the frequencies measured do not depend on the profile.
@@ -13,6 +15,7 @@ derandomized examples, so the frequencies measured do not depend on the profile.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -21,11 +24,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from properties.strategies import (
+    ARRAY_KINDS,
     ConvConfig,
     conv2d_arrays,
     conv2d_configs,
+    conv2d_shape_configs,
     empty_conv2d_configs,
 )
+from reference.conv import output_size
 
 #: sample size and settings fixed here (not by the profile): the claims are about frequencies
 SAMPLE = settings(
@@ -90,7 +96,7 @@ def test_valid_configs_have_the_predicted_non_empty_output(configs: list[ConvCon
             strict=True,
         ):
             assert out >= 1 and n >= 1, c
-            assert out == (n + 2 * p - d * (k - 1) - 1) // s + 1, c
+            assert out == output_size(n, k, s, p, d), c
 
 
 def test_empty_configs_are_empty_along_w_h_and_both() -> None:
@@ -104,7 +110,7 @@ def test_empty_configs_are_empty_along_w_h_and_both() -> None:
 
 
 def test_arrays_are_dense() -> None:
-    drawn = _sample(conv2d_configs().flatmap(conv2d_arrays))
+    drawn = _sample(conv2d_configs().flatmap(lambda c: conv2d_arrays(c, kinds=("dense",))))
     shares = []  # share of the most repeated value, per array of >= 4 entries
     for arrays in drawn:
         for a in arrays:
@@ -118,3 +124,43 @@ def test_arrays_are_dense() -> None:
         f"median share of the most repeated value {np.median(shares):.0%}"
     )
     assert np.mean(shares > 0.5) <= 0.10, f"{np.mean(shares > 0.5):.0%} of arrays mostly one value"
+
+
+def _exact_tap_sums(w: np.ndarray) -> list[float]:
+    """The exact (``math.fsum``) sum of each kernel's taps, per (c, o)."""
+    k1, k2, C_in, C_out = w.shape
+    return [math.fsum(t) for t in w.reshape(k1 * k2, C_in * C_out).T]
+
+
+def _kind(arrays) -> str:
+    x, w, _ = arrays
+    k1, k2 = w.shape[:2]
+    constant = bool((x == x[:, :1, :1, :]).all())
+    if constant and k1 * k2 > 1 and not any(_exact_tap_sums(w)):
+        return "cancelling"
+    return "zeros" if (x == 0).any() or (w == 0).any() else "dense"
+
+
+def test_every_array_kind_is_common() -> None:
+    drawn = _sample(conv2d_configs().flatmap(conv2d_arrays))
+    kinds = [_kind(a) for a in drawn]
+    for kind in ARRAY_KINDS:  # sampled_from shrinks to "dense": the others must not starve
+        assert kinds.count(kind) >= 0.15 * len(kinds), (
+            kind,
+            {k: kinds.count(k) for k in ARRAY_KINDS},
+        )
+
+
+def test_cancelling_kernels_sum_to_exactly_zero() -> None:
+    drawn = _sample(conv2d_configs().flatmap(lambda c: conv2d_arrays(c, kinds=("cancelling",))))
+    for x, w, _ in drawn:
+        assert (x == x[:, :1, :1, :]).all()
+        assert not any(_exact_tap_sums(w)) or w.shape[0] * w.shape[1] == 1
+
+
+def test_shape_configs_reach_beyond_int64() -> None:
+    drawn = _sample(conv2d_shape_configs())
+    largest = [max(c.input_shape + c.kernel_size + c.stride + c.dilation) for c in drawn]
+    assert np.mean([n >= 2**63 for n in largest]) >= 0.10
+    assert all(c.W_out >= 1 and c.H_out >= 1 for c in drawn)
+    assert all(c.W_out < 1 or c.H_out < 1 for c in _sample(conv2d_shape_configs(empty=True)))

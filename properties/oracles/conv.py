@@ -5,7 +5,21 @@ from __future__ import annotations
 import numpy as np
 import scipy.signal
 
-__all__ = ["conv2d_definition", "conv2d_scipy"]
+__all__ = ["conv2d_definition", "conv2d_scipy", "count_windows"]
+
+
+def window_starts(n: int, k: int, s: int, p: int, d: int) -> list[int]:
+    """Output positions along one axis, found by trying every start (no size formula).
+
+    Output position ``i`` reads padded positions ``s i + d u`` for ``u < k``; it exists
+    when the last of them, ``s i + d (k - 1)``, is inside the ``n + 2p`` padded positions.
+    """
+    return [i for i in range(n + 2 * p) if s * i + d * (k - 1) <= n + 2 * p - 1]
+
+
+def count_windows(n: int, k: int, s: int, p: int, d: int) -> int:
+    """How many dilated windows fit along one axis: the definition's own output size."""
+    return len(window_starts(n, k, s, p, d))
 
 
 def conv2d_definition(
@@ -26,8 +40,8 @@ def conv2d_definition(
     (s1, s2), (p1, p2), (d1, d2) = stride, padding, dilation
     B, W, H, _ = x.shape
     k1, k2, _, C_out = w.shape
-    rows = [i for i in range(W + 2 * p1) if s1 * i + d1 * (k1 - 1) <= W + 2 * p1 - 1]
-    cols = [j for j in range(H + 2 * p2) if s2 * j + d2 * (k2 - 1) <= H + 2 * p2 - 1]
+    rows = window_starts(W, k1, s1, p1, d1)
+    cols = window_starts(H, k2, s2, p2, d2)
     y = np.zeros((B, len(rows), len(cols), C_out))
     size = np.zeros_like(y)
     for i in rows:

@@ -1,22 +1,34 @@
-"""Strategies for the convolution chapter: Conv2D configurations and arrays."""
+"""Strategies for the convolution chapter: Conv2D configurations and arrays.
+
+The output size along an axis is ``reference.conv.output_size``, imported (one formula,
+one place); configurations carry it as ``W_out``/``H_out``.
+"""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
 from properties.strategies._args import Size, StrategyArgumentError, size_strategy
+from reference.conv import output_size
 
 __all__ = [
+    "ARRAY_KINDS",
     "CONV_VALUES",
+    "HUGE",
+    "LINEAR_SCALARS",
     "ConvArrays",
     "ConvConfig",
+    "ConvProblem",
     "conv2d_arrays",
     "conv2d_configs",
+    "conv2d_problems",
+    "conv2d_shape_configs",
     "empty_conv2d_configs",
 ]
 
@@ -67,10 +79,21 @@ class ConvConfig(NamedTuple):
         """``stride``, ``padding``, ``dilation`` as keyword arguments for conv2d."""
         return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation}
 
+    def call(self, name: str = "conv2d") -> str:
+        """How ``name`` is called on this configuration, for failure messages."""
+        if name == "conv2d_output_shape":
+            args = f"{self.input_shape}, {self.C_out}, {self.kernel_size}"
+        else:
+            args = f"x: {self.input_shape}, w: {self.weight_shape}"
+        geometry = f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+        return f"{name}({args}, {geometry})"
 
-def _conv_out(n: int, k: int, s: int, p: int, d: int) -> int:
-    """The theorem's output size along one axis (< 1 means empty)."""
-    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+    def __repr__(self) -> str:
+        """The geometry and the output the theorem predicts (empty shows as W' < 1)."""
+        return (
+            f"ConvConfig(x {self.input_shape} * w {self.weight_shape} -> y {self.output_shape}: "
+            f"stride={self.stride}, padding={self.padding}, dilation={self.dilation})"
+        )
 
 
 class _Geometry(NamedTuple):
@@ -145,7 +168,7 @@ def _config(draw: st.DrawFn, g: _Geometry, empty_along: SearchStrategy[str] | No
     )
     return ConvConfig(
         B, W, H, C_in, C_out, (k1, k2), (s1, s2), (p1, p2), (d1, d2),
-        _conv_out(W, k1, s1, p1, d1), _conv_out(H, k2, s2, p2, d2),
+        output_size(W, k1, s1, p1, d1), output_size(H, k2, s2, p2, d2),
     )  # fmt: skip
 
 
@@ -204,6 +227,12 @@ def empty_conv2d_configs(
     return _config(geometry, st.sampled_from(["W", "H", "both"]))
 
 
+#: Sizes and geometry of any magnitude, for ``conv2d_output_shape`` alone (no array of
+#: such a shape could exist; the formula is pure integer arithmetic): half the draws up
+#: to 3, half up to 10**30, far beyond int64 and float64's 2**53.
+HUGE: SearchStrategy[int] = st.one_of(st.integers(1, 3), st.integers(1, 10**30))
+
+
 class ConvArrays(NamedTuple):
     """Inputs of ``conv2d`` for one configuration: ``x (B, W, H, C_in)``, ``w``, ``b``."""
 
@@ -218,16 +247,68 @@ CONV_VALUES: SearchStrategy[float] = st.floats(
     -1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False
 )
 
+#: The regions ``conv2d_arrays`` draws from: every entry drawn ("dense"); some entries
+#: exact zeros ("zeros", as after a ReLU, where a componentwise bound is 0 but an FFT
+#: still rounds); "cancelling": each x plane constant and each kernel's taps in +v/-v
+#: pairs, so interior outputs are exactly 0 while their terms are large.
+ARRAY_KINDS: tuple[str, ...] = ("dense", "zeros", "cancelling")
+
+
+def _cancelling_kernel(w: np.ndarray) -> np.ndarray:
+    """The kernel with its taps (flattened over k1, k2) paired as v and -v: sum exactly 0."""
+    k1, k2, C_in, C_out = w.shape
+    taps = w.reshape(k1 * k2, C_in, C_out).copy()
+    half = k1 * k2 // 2
+    taps[k1 * k2 - half :] = -taps[:half][::-1]
+    if k1 * k2 % 2:
+        taps[half] = 0.0
+    return taps.reshape(w.shape)
+
+
+@st.composite
+def _arrays(
+    draw: st.DrawFn, config: ConvConfig, elements: SearchStrategy[float], kind: str
+) -> ConvArrays:
+    def array(shape: tuple[int, ...], label: str) -> np.ndarray:
+        return draw(
+            hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing()), label=label
+        )
+
+    event(f"conv2d_arrays: {kind}")
+    if kind == "cancelling":
+        level = array((config.B, 1, 1, config.C_in), "x plane levels")
+        x = np.broadcast_to(level, config.input_shape).copy()
+        return ConvArrays(
+            x, _cancelling_kernel(array(config.weight_shape, "w")), array((config.C_out,), "b")
+        )
+    x, w = array(config.input_shape, "x"), array(config.weight_shape, "w")
+    if kind == "zeros":
+        zero = hnp.arrays(np.bool_, config.input_shape, elements=st.booleans(), fill=st.nothing())
+        x = np.where(draw(zero, label="x zero mask"), 0.0, x)
+        kernel_zero = hnp.arrays(
+            np.bool_, config.weight_shape, elements=st.booleans(), fill=st.nothing()
+        )
+        w = np.where(draw(kernel_zero, label="w zero mask"), 0.0, w)
+    return ConvArrays(x, w, array((config.C_out,), "b"))
+
 
 def conv2d_arrays(
-    config: ConvConfig, *, elements: SearchStrategy[float] = CONV_VALUES
+    config: ConvConfig,
+    *,
+    elements: SearchStrategy[float] = CONV_VALUES,
+    kinds: tuple[str, ...] = ARRAY_KINDS,
 ) -> SearchStrategy[ConvArrays]:
-    """Dense float64 ``x``, ``w``, ``b`` for ``config``; every entry drawn from ``elements``.
+    """Float64 ``x``, ``w``, ``b`` for ``config``, from one of the regions ``kinds``.
 
-    Use ``conv2d_configs().flatmap(conv2d_arrays)`` for configurations with their arrays.
+    Entries are drawn from ``elements``. ``kinds`` (a subset of ``ARRAY_KINDS``): "dense"
+    draws every entry; "zeros" zeroes a drawn subset of x and w; "cancelling" makes each
+    x plane constant and each kernel's taps cancel in +v/-v pairs (exact outputs 0 away
+    from the borders). The region is reported with ``event()``. Shrinks towards "dense"
+    arrays of zeros. Use ``conv2d_configs().flatmap(conv2d_arrays)`` for configurations with
+    their arrays.
 
     >>> config = conv2d_configs(batch=1, kernel=2).example()
-    >>> arrays = conv2d_arrays(config).example()
+    >>> arrays = conv2d_arrays(config, kinds=("zeros",)).example()
     >>> arrays.x.shape == config.input_shape and arrays.w.shape == config.weight_shape
     True
     """
@@ -235,10 +316,89 @@ def conv2d_arrays(
         raise StrategyArgumentError(f"config: expected a ConvConfig, got {type(config).__name__}")
     if not isinstance(elements, SearchStrategy):
         raise StrategyArgumentError(f"elements: expected a strategy of floats, got {elements!r}")
+    if not kinds or not set(kinds) <= set(ARRAY_KINDS):
+        raise StrategyArgumentError(
+            f"kinds: expected a non-empty subset of {ARRAY_KINDS}, got {kinds!r}"
+        )
+    return st.sampled_from(kinds).flatmap(lambda kind: _arrays(config, elements, kind))
 
-    def array(shape: tuple[int, ...]) -> SearchStrategy[np.ndarray]:
-        return hnp.arrays(np.float64, shape, elements=elements, fill=st.nothing())
 
-    return st.builds(
-        ConvArrays, array(config.input_shape), array(config.weight_shape), array((config.C_out,))
+class ConvProblem(NamedTuple):
+    """A configuration and arrays for it: everything one ``conv2d`` call needs."""
+
+    config: ConvConfig
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+
+
+def conv2d_problems(
+    *,
+    kinds: tuple[str, ...] = ARRAY_KINDS,
+    kernel: Size | None = None,
+    padding: Size | None = None,
+    stride: Size | None = None,
+) -> SearchStrategy[ConvProblem]:
+    """A valid configuration from ``conv2d_configs``, then arrays for it.
+
+    ``kernel``, ``padding``, ``stride`` (None: ``conv2d_configs``' own default) pin or
+    draw those sizes; ``kinds`` as in ``conv2d_arrays``. Shrinks towards unit geometry
+    and zero arrays.
+
+    >>> problem = conv2d_problems(kernel=1, kinds=("dense",)).example()
+    >>> problem.x.shape == problem.config.input_shape, problem.w.shape[:2]
+    (True, (1, 1))
+    """
+    if not kinds or not set(kinds) <= set(ARRAY_KINDS):
+        raise StrategyArgumentError(
+            f"kinds: expected a non-empty subset of {ARRAY_KINDS}, got {kinds!r}"
+        )
+    given = {"kernel": kernel, "padding": padding, "stride": stride}
+    configs = conv2d_configs(**{name: size for name, size in given.items() if size is not None})
+    return configs.flatmap(
+        lambda config: conv2d_arrays(config, kinds=kinds).map(lambda a: ConvProblem(config, *a))
     )
+
+
+#: Scalars for linear combinations: 0, or 1/4 <= |a| <= 4 (no underflow from scaling).
+LINEAR_SCALARS: SearchStrategy[float] = st.one_of(
+    st.just(0.0), st.floats(0.25, 4.0), st.floats(-4.0, -0.25)
+)
+
+#: Padding and slack of any magnitude (>= 0), as ``HUGE`` for sizes >= 1.
+_HUGE_OR_ZERO: SearchStrategy[int] = st.one_of(st.integers(0, 3), st.integers(0, 10**30))
+
+
+def _magnitude_event(config: ConvConfig) -> ConvConfig:
+    largest = max(config.input_shape + config.kernel_size + config.stride + config.dilation)
+    region = "<= 3" if largest <= 3 else "< 2**53" if largest < 2**53 else ">= 2**53"
+    event(f"conv2d_shape_configs: largest size {region}")
+    return config
+
+
+def conv2d_shape_configs(*, empty: bool = False) -> SearchStrategy[ConvConfig]:
+    """Configurations of any integer magnitude, for ``conv2d_output_shape`` alone.
+
+    Every size, kernel, stride, dilation and padding is drawn from ``HUGE`` (up to
+    10**30: no array of such a shape could exist, but the formula is integer arithmetic
+    and Python ints have any size), so float rounding (exact only below 2**53) and int64
+    overflow show. ``empty=True`` draws configurations whose output is empty (as
+    ``empty_conv2d_configs``). The magnitude region is reported with ``event()``.
+    Shrinks towards unit geometry.
+
+    >>> c = conv2d_shape_configs().example()
+    >>> c.W_out >= 1 and c.H_out >= 1
+    True
+    """
+    if empty:
+        big_kernel = st.one_of(st.integers(2, 4), st.integers(2, 10**30))
+        configs = empty_conv2d_configs(
+            batch=HUGE, in_channels=HUGE, out_channels=HUGE, kernel=big_kernel,
+            stride=HUGE, dilation=HUGE,
+        )  # fmt: skip
+    else:
+        configs = conv2d_configs(
+            batch=HUGE, in_channels=HUGE, out_channels=HUGE, kernel=HUGE, stride=HUGE,
+            padding=_HUGE_OR_ZERO, dilation=HUGE, slack=_HUGE_OR_ZERO,
+        )  # fmt: skip
+    return configs.map(_magnitude_event)
