@@ -369,3 +369,31 @@ def test_reference_accepts_rounding_level_negative_eigenvalue() -> None:
     sigma = np.diag([-2.0 * EPS, 1.0])
     Phi = ref.min_trace_frame(sigma, 1)
     assert Phi.shape == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "sigma",
+    [
+        pytest.param(np.eye(2) * (1 + 1j), id="complex"),
+        pytest.param(np.eye(2, dtype=bool), id="bool"),
+    ],
+)
+def test_reference_rejects_complex_and_boolean_sigma(sigma) -> None:
+    # Complex input would lose its imaginary part in a float64 conversion (NumPy only
+    # warns); booleans are not numbers here.
+    with pytest.raises(ValueError, match=r"^sigma: expected real numbers"):
+        ref.min_trace_frame(sigma, 1)
+
+
+def test_reference_is_right_for_entries_near_the_float64_maximum() -> None:
+    # sigma = 1.7e308 [[1, 1], [1, 1]]: (sigma + sigma^T) / 2 overflows; the minimiser is
+    # (1, -1) / sqrt(2), eigenvalue 0, gap 3.4e308 (2 * 1.7e308 * 2**-1024 at that scale).
+    Phi = ref.min_trace_frame(np.full((2, 2), 1.7e308), 1)
+    u = np.array([[1.0], [-1.0]]) / np.sqrt(2.0)
+    gap = 1.7e308 * 2.0**-1023
+    assert_close(
+        Phi @ Phi.T,
+        u @ u.T,
+        davis_kahan_projector(2, 1, gap, gap),
+        what="projector of min_trace_frame(1.7e308 [[1, 1], [1, 1]], 1)",
+    )

@@ -241,3 +241,41 @@ def test_reference_accepts_rounding_level_negative_eigenvalue() -> None:
     sigma = np.diag([1.0, -2.0 * ref.EPS])
     X = ref.moment_matching_points(np.zeros(2), sigma)
     assert X.shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "function", [ref.moment_matching_points, ref.symmetric_moment_matching_points]
+)
+@pytest.mark.parametrize(
+    ("mu", "sigma", "argument"),
+    [
+        pytest.param(np.zeros(2), np.eye(2) * (1 + 1j), "sigma", id="sigma-complex"),
+        pytest.param(np.array([1j, 0.0]), np.eye(2), "mu", id="mu-complex"),
+        pytest.param(np.zeros(2), np.eye(2, dtype=bool), "sigma", id="sigma-bool"),
+        pytest.param(np.array([True, False]), np.eye(2), "mu", id="mu-bool"),
+    ],
+)
+def test_reference_rejects_complex_and_boolean_input(function, mu, sigma, argument) -> None:
+    # Complex input would lose its imaginary part in a float64 conversion (NumPy only
+    # warns); booleans are not numbers here.
+    with pytest.raises(ValueError, match=rf"^{argument}: expected real numbers"):
+        function(mu, sigma)
+
+
+@pytest.mark.parametrize(
+    "function", [ref.moment_matching_points, ref.symmetric_moment_matching_points]
+)
+def test_reference_is_right_for_entries_near_the_float64_maximum(function) -> None:
+    # sigma = 1.7e308 [[1, 1], [1, 1]]: finite, symmetric, PSD, rank 1; (sigma + sigma^T)
+    # overflows, and so does its eigenvalue 3.4e308, but the points do not. The
+    # covariance is checked at the scale 2**-1024 (a power of 2: exact).
+    sigma = np.full((2, 2), 1.7e308)
+    X = function(np.zeros(2), sigma)
+    Y = X * 2.0**-512
+    assert X.shape[0] == 2 and np.all(np.isfinite(X)), X
+    assert_close(
+        covariance_about(Y, np.zeros(2)),
+        sigma * 2.0**-1024,
+        moment_covariance(2, 2, 2 * 1.7e308 * 2.0**-1024, 0.0),
+        what=f"covariance of {function.__name__} at 1.7e308, scaled by 2**-1024",
+    )
