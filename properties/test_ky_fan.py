@@ -197,7 +197,7 @@ def gapped_problems(draw: st.DrawFn) -> GappedProblem:
     """A sigma with lambda_{k+1} - lambda_k >= max(lambda) of the drawn spectrum (or 1)."""
     m = draw(st.integers(2, 6), label="m")
     k = draw(st.integers(1, m - 1), label="k")
-    d = draw(spectra(m=m), label="base spectrum")
+    d = draw(spectra(m=m, clusters=True), label="base spectrum")
     lift = float(d[-1]) if d[-1] > 0 else 1.0
     d = d + np.where(np.arange(m) >= k, lift, 0.0)  # still ascending, gap >= lift
     return GappedProblem(draw(psd_from_spectrum(d), label="psd"), k)
@@ -225,7 +225,7 @@ def tied_problems(draw: st.DrawFn) -> KyFanProblem:
     """A sigma with lambda_k = lambda_{k+1} exactly: the minimiser is not unique."""
     m = draw(st.integers(2, 6), label="m")
     k = draw(st.integers(1, m - 1), label="k")
-    d = draw(spectra(m=m), label="base spectrum").copy()
+    d = draw(spectra(m=m, clusters=True), label="base spectrum").copy()
     d[k] = d[k - 1]  # ascending order is kept: d[k-1] <= d[k] <= d[k+1]
     return KyFanProblem(draw(psd_from_spectrum(d), label="psd"), k)
 

@@ -220,9 +220,7 @@ def test_orthonormal_frames_are_orthonormal(data, m) -> None:
     k = data.draw(st.integers(1, m), label="k")
     phi = data.draw(orthonormal_frames(m=m, k=k), label="phi")
     assert phi.shape == (m, k)
-    assert_close(
-        phi.T @ phi, np.eye(k), frame_orthonormality_tight(m), what="phi^T phi"
-    )
+    assert_close(phi.T @ phi, np.eye(k), frame_orthonormality_tight(m), what="phi^T phi")
 
 
 @given(q=orthogonal_matrices(m=st.integers(1, 8)))

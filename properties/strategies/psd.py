@@ -204,6 +204,7 @@ def spectra(
     max_condition: float = 1e12,
     min_scale: float = 1e-6,
     max_scale: float = 1e6,
+    clusters: bool = False,
 ) -> SearchStrategy[np.ndarray]:
     """Ascending spectra of m eigenvalues of a PSD matrix, drawn structure first.
 
@@ -212,10 +213,11 @@ def spectra(
     [min_scale, max_scale]; a pool of distinct levels ``s * 10**(-t)`` with ``t`` in
     [0, log10(max_condition)]; every nonzero eigenvalue takes a level from the pool, so
     repeated eigenvalues are common and the condition number of the nonzero part is at
-    most ``max_condition``. In about a third of the draws the nonzero eigenvalues are
-    *clustered*: each is moved off its level by a relative 10**(-w) j (w in [3, 15],
-    j in {0, 1, 2, 3}), the near-ties where eigensolvers lose orthogonality (the
-    ``event`` "spectrum: clustered" counts them). Shrinks towards the zero spectrum
+    most ``max_condition``. With ``clusters=True``, in about a third of the draws the
+    nonzero eigenvalues are *clustered*: each is moved off its level by a relative
+    10**(-w) j (w in [3, 15], j in {0, 1, 2, 3}), the near-ties where eigensolvers lose
+    orthogonality (the ``event`` "spectrum: clustered" counts them; the selector's
+    shrink target is "not clustered"). Shrinks towards the zero spectrum
     (the shortest draw), and when a property needs nonzero eigenvalues, towards
     eigenvalues equal to 1.
 
@@ -225,7 +227,8 @@ def spectra(
     sizes = size_strategy("m", m, 1)
     check_pinned_count("rank", rank, 0, m)
     limits = _spectrum_limits(max_condition, min_scale, max_scale)
-    return _spectra(sizes, rank if rank is None else size_strategy("rank", rank, 0), limits)
+    ranks = rank if rank is None else size_strategy("rank", rank, 0)
+    return _spectra(sizes, ranks, limits, clusters=bool(clusters))
 
 
 @st.composite
@@ -234,6 +237,8 @@ def _spectra(
     sizes: SearchStrategy[int],
     ranks: SearchStrategy[int] | None,
     limits: _SpectrumLimits,
+    *,
+    clusters: bool,
 ) -> np.ndarray:
     m = draw(sizes, label="m")
     if ranks is None:
@@ -253,7 +258,7 @@ def _spectra(
         label="level of each nonzero eigenvalue",
     )
     nonzero = scale * 10.0 ** (-np.asarray(levels)[np.asarray(picks)])
-    if rank >= 2 and draw(st.integers(0, 2), label="clustered (when 0)") == 0:
+    if clusters and rank >= 2 and draw(st.integers(0, 2), label="clustered (when 2)") == 2:
         width = 10.0 ** -draw(st.integers(3, 15), label="cluster width (decades)")
         offsets = draw(
             st.lists(st.integers(0, 3), min_size=rank, max_size=rank), label="cluster offsets"
@@ -298,12 +303,13 @@ def psd_matrices(
     max_condition: float = 1e12,
     min_scale: float = 1e-6,
     max_scale: float = 1e6,
+    clusters: bool = False,
 ) -> SearchStrategy[PSDMatrix]:
     """Symmetric PSD matrices by construction: size, then spectrum, then eigenbasis.
 
     Size ``m >= 1``; the spectrum from ``spectra`` with the same ``rank``,
-    ``max_condition``, ``min_scale`` and ``max_scale`` (exact zeros, so singular and
-    rank-deficient matrices, repeated and clustered eigenvalues, condition numbers up to
+    ``max_condition``, ``min_scale``, ``max_scale`` and ``clusters`` (exact zeros, so
+    singular and rank-deficient matrices, repeated eigenvalues, condition numbers up to
     ``max_condition``, the zero matrix); the basis from ``orthogonal_matrices``. Never
     ``assume``: every draw is a valid PSD matrix. Its repr shows m, the rank, the
     spectrum and sigma. Shrinks towards the 1 x 1 zero matrix; when a property needs a
@@ -314,7 +320,12 @@ def psd_matrices(
     ((3, 3), 1, True)
     """
     eigenvalues = spectra(
-        m=m, rank=rank, max_condition=max_condition, min_scale=min_scale, max_scale=max_scale
+        m=m,
+        rank=rank,
+        max_condition=max_condition,
+        min_scale=min_scale,
+        max_scale=max_scale,
+        clusters=clusters,
     )
     return eigenvalues.flatmap(psd_from_spectrum)
 
@@ -382,13 +393,16 @@ class FrameProblem(NamedTuple):
 
 
 def _problem_psd(draw: st.DrawFn, m: Size | None, case: str | None) -> PSDMatrix:
-    """Draw m (1 in the case "m = 1", else 2..6; or as given), then sigma (0 for "sigma = 0")."""
+    """Draw m (1 in the case "m = 1", else 2..6; or as given), then sigma (0 for "sigma = 0").
+
+    sigma's spectrum may be clustered (``spectra(clusters=True)``).
+    """
     if m is not None:
         size = draw(size_strategy("m", m, 1), label="m")
     else:
         size = 1 if case == "m = 1" else draw(st.integers(2, 6), label="m")
     rank = 0 if case == "sigma = 0" else st.integers(1, size)
-    psd = draw(psd_matrices(m=size, rank=rank), label="psd")
+    psd = draw(psd_matrices(m=size, rank=rank, clusters=True), label="psd")
     event(f"sigma {'= 0' if psd.rank == 0 else '!= 0'}")
     return psd
 
