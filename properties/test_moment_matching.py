@@ -14,9 +14,9 @@ answer key's mu ± sqrt(d_i) u_i (n = 2m) has covariance sigma / m, wrong when m
 
 Properties (oracles):
 - the mean of the implementation's points is mu (a float64 sum, tolerance
-  ``moment_mean_tol``);
+  ``moment_mean``);
 - their covariance about mu is sigma (the definition, an einsum of outer products,
-  tolerance ``moment_covariance_tol``);
+  tolerance ``moment_covariance``);
 - the implementation returns n >= rank(sigma) + 1 points (the rank the strategy built
   sigma with);
 - lower bound, for arbitrary points: n centred points have at most n - 1 singular values
@@ -32,30 +32,23 @@ Properties (oracles):
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import find, given, settings
+import pytest
+from hypothesis import given, note
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
 from hypothesis.extra import numpy as npst
 
 import reference.mahalanobis as ref
 from properties.audit import uses
-from properties.errata import record_erratum
-from properties.strategies import PSDMatrix, mean_vectors, psd_matrices
+from properties.errata import record_erratum, smallest_counterexample
+from properties.oracles import covariance_about, key_construction, spectral_norm
+from properties.strategies import MomentProblem, PSDMatrix, moment_problems, psd_matrices
 from properties.tolerance import (
-    Bound,
     assert_close,
-    moment_covariance_tol,
-    moment_mean_tol,
+    moment_covariance,
+    moment_covariance_tight,
+    moment_mean,
     rank_threshold,
 )
-
-
-@st.composite
-def moment_problems(draw: st.DrawFn) -> tuple[np.ndarray, PSDMatrix]:
-    """A PSD sigma (with its spectrum) and a mean mu of matching length."""
-    psd = draw(psd_matrices(), label="psd")
-    mu = draw(mean_vectors(m=psd.sigma.shape[0]), label="mu")
-    return mu, psd
 
 
 def _check_points(X: np.ndarray, m: int, what: str) -> int:
@@ -68,76 +61,53 @@ def _check_points(X: np.ndarray, m: int, what: str) -> int:
     return X.shape[0]
 
 
-def _covariance_about(X: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """(1/n) sum_i (x_i - mu)(x_i - mu)^T, term by term from the definition."""
-    Y = X - mu
-    return np.einsum("ia,ib->ab", Y, Y) / X.shape[0]
+def _scales(problem: MomentProblem) -> tuple[int, float, float]:
+    """m, |sigma|_2 and |mu|_max: the sizes every bound of this theorem is relative to."""
+    m = problem.psd.sigma.shape[0]
+    norm, mu_max = spectral_norm(problem.psd.sigma), float(np.max(np.abs(problem.mu)))
+    note(f"|sigma|_2 = {norm!r}, |mu|_max = {mu_max!r}")
+    return m, norm, mu_max
 
 
-def _scales(mu: np.ndarray, psd: PSDMatrix) -> tuple[int, float, float]:
-    m = psd.sigma.shape[0]
-    return m, float(np.linalg.norm(psd.sigma, 2)), float(np.max(np.abs(mu)))
-
-
-def assert_moments(X: np.ndarray, mu: np.ndarray, psd: PSDMatrix, what: str) -> None:
-    """Mean and covariance of the points X equal mu and sigma within the error model."""
+def assert_mean(X: np.ndarray, problem: MomentProblem, what: str) -> None:
+    """The mean of the points X is mu within ``moment_mean``."""
     __tracebackhide__ = True
-    m, norm, mu_max = _scales(mu, psd)
+    m, norm, mu_max = _scales(problem)
     n = _check_points(X, m, what)
     assert_close(
         X.mean(axis=0),
-        mu,
-        Bound(
-            moment_mean_tol(m, n, norm, mu_max),
-            "moment_mean_tol: (m + n + 2) eps (sqrt(n |sigma|) + |mu|_max)",
-        ),
-        what=f"{what}: mean of the {n} points",
+        problem.mu,
+        moment_mean(m, n, norm, mu_max),
+        what=f"mean of the {n} points returned by {what}",
     )
+
+
+def assert_covariance(X: np.ndarray, problem: MomentProblem, what: str) -> None:
+    """The covariance of the points X about mu (the definition) is sigma."""
+    __tracebackhide__ = True
+    m, norm, mu_max = _scales(problem)
+    n = _check_points(X, m, what)
     assert_close(
-        _covariance_about(X, mu),
-        psd.sigma,
-        Bound(
-            moment_covariance_tol(m, n, norm, mu_max),
-            "moment_covariance_tol: 2 delta sqrt|sigma| + delta^2 + (n + 2m) eps |sigma|",
-        ),
-        what=f"{what}: covariance (1/n) sum (x_i - mu)(x_i - mu)^T of the {n} points",
+        covariance_about(X, problem.mu),
+        problem.psd.sigma,
+        moment_covariance(m, n, norm, mu_max),
+        what=f"covariance (1/n) sum (x_i - mu)(x_i - mu)^T of the {n} points from {what}",
+        componentwise=moment_covariance_tight(m, n, norm, mu_max),
     )
 
 
 @uses("moment_matching_points")
 @given(problem=moment_problems())
 def test_points_have_mean_mu(impl, problem) -> None:
-    mu, psd = problem
-    X = impl.moment_matching_points(mu, psd.sigma)
-    m, norm, mu_max = _scales(mu, psd)
-    n = _check_points(X, m, "moment_matching_points(mu, sigma)")
-    assert_close(
-        X.mean(axis=0),
-        mu,
-        Bound(
-            moment_mean_tol(m, n, norm, mu_max),
-            "moment_mean_tol: (m + n + 2) eps (sqrt(n |sigma|) + |mu|_max)",
-        ),
-        what=f"mean of the {n} points returned by moment_matching_points",
-    )
+    X = impl.moment_matching_points(problem.mu, problem.psd.sigma)
+    assert_mean(X, problem, "moment_matching_points(mu, sigma)")
 
 
 @uses("moment_matching_points")
 @given(problem=moment_problems())
 def test_points_have_covariance_sigma(impl, problem) -> None:
-    mu, psd = problem
-    X = impl.moment_matching_points(mu, psd.sigma)
-    m, norm, mu_max = _scales(mu, psd)
-    n = _check_points(X, m, "moment_matching_points(mu, sigma)")
-    assert_close(
-        _covariance_about(X, mu),
-        psd.sigma,
-        Bound(
-            moment_covariance_tol(m, n, norm, mu_max),
-            "moment_covariance_tol: 2 delta sqrt|sigma| + delta^2 + (n + 2m) eps |sigma|",
-        ),
-        what=f"covariance about mu of the {n} points returned by moment_matching_points",
-    )
+    X = impl.moment_matching_points(problem.mu, problem.psd.sigma)
+    assert_covariance(X, problem, "moment_matching_points(mu, sigma)")
 
 
 @uses("moment_matching_points")
@@ -169,11 +139,12 @@ def test_n_points_have_covariance_rank_at_most_n_minus_one(points) -> None:
     n, m = points.shape
     Y = points - points.mean(axis=0)
     s = np.linalg.svd(Y, compute_uv=False)  # descending, min(n, m) values
-    tau = rank_threshold(n, m, float(np.max(np.abs(points))), float(np.linalg.norm(Y)))
-    rank = int(np.count_nonzero(s > tau))
+    threshold = rank_threshold(n, m, float(np.max(np.abs(points))), float(np.linalg.norm(Y)))
+    note(f"singular values {s.tolist()}, threshold {threshold.tol!r}")
+    rank = int(np.count_nonzero(s > threshold.tol))
     assert rank <= n - 1, (
-        f"{n} centred points have {rank} singular values above {tau:.3e}: {s}; "
-        f"the covariance of n points should have rank <= n - 1"
+        f"{n} centred points have {rank} singular values above {threshold.tol:.3e} "
+        f"({threshold.why}): {s}; the covariance of n points should have rank <= n - 1"
     )
 
 
@@ -186,87 +157,57 @@ def test_reference_uses_exactly_rank_plus_one_points(problem) -> None:
         f"reference returned X.shape={X.shape}, but should be ({psd.rank + 1}, "
         f"{psd.sigma.shape[0]}) for sigma of rank {psd.rank}"
     )
-    assert_moments(X, mu, psd, "reference moment_matching_points")
+    assert_mean(X, problem, "reference moment_matching_points")
+    assert_covariance(X, problem, "reference moment_matching_points")
 
 
 @given(problem=moment_problems())
 def test_corrected_symmetric_construction_matches_moments(problem) -> None:
-    mu, psd = problem
-    X = ref.symmetric_moment_matching_points(mu, psd.sigma)
-    expected_n = max(2 * psd.rank, 1)
+    X = ref.symmetric_moment_matching_points(problem.mu, problem.psd.sigma)
+    expected_n = max(2 * problem.psd.rank, 1)
     assert X.shape[0] == expected_n, (
         f"symmetric construction returned {X.shape[0]} points, expected 2 r = {expected_n}"
     )
-    assert_moments(X, mu, psd, "symmetric_moment_matching_points (mu ± sqrt(r d_i) u_i)")
+    what = "symmetric_moment_matching_points (mu ± sqrt(r d_i) u_i)"
+    assert_mean(X, problem, what)
+    assert_covariance(X, problem, what)
 
 
 # --- Erratum: the answer key's construction ----------------------------------------
-
-
-def key_construction(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """The answer key, verbatim: n = 2m points x_i = mu ± sqrt(d_i) u_i over all i."""
-    d, U = np.linalg.eigh(sigma)
-    half = (U * np.sqrt(np.clip(d, 0.0, None))).T
-    return mu + np.concatenate([half, -half])
 
 
 def _key_is_wrong(psd: PSDMatrix) -> bool:
     m = psd.sigma.shape[0]
     mu = np.zeros(m)
     X = key_construction(mu, psd.sigma)
-    norm = float(np.linalg.norm(psd.sigma, 2))
-    error = np.max(np.abs(_covariance_about(X, mu) - psd.sigma))
-    return bool(error > moment_covariance_tol(m, X.shape[0], norm, 0.0))
-
-
-def _smallest_key_counterexample() -> PSDMatrix:
-    """Search size by size, so the shrinker cannot stop at a larger m (a local minimum).
-
-    Shrinking m inside one search reinterprets every later draw, so Hypothesis can stop
-    at a larger m; fixing m per search makes the first m with a counterexample minimal.
-    m = 1 has none (sigma / 1 = sigma), so its search exhausts max_examples: 50 (set
-    here, not by the profile) bound that cost; at m = 2 any sigma != 0 fails at once.
-    """
-    for m in range(1, 7):
-        try:
-            return find(
-                psd_matrices(m=m),
-                _key_is_wrong,
-                settings=settings(database=None, max_examples=50),
-            )
-        except NoSuchExample:
-            continue
-    raise AssertionError("no counterexample to the key's construction for m <= 6")
+    bound = moment_covariance(m, X.shape[0], spectral_norm(psd.sigma), 0.0)
+    return bool(np.max(np.abs(covariance_about(X, mu) - psd.sigma)) > bound.tol)
 
 
 def test_erratum_key_construction_has_covariance_sigma_over_m(record_property) -> None:
-    # database=None: the erratum is rediscovered (and shrunk) from scratch on every run.
-    psd = _smallest_key_counterexample()
+    # m = 1 has no counterexample (sigma / 1 = sigma); at m = 2 any sigma != 0 fails.
+    psd = smallest_counterexample(lambda m: psd_matrices(m=m), _key_is_wrong, range(1, 7))
     m = psd.sigma.shape[0]
     X = key_construction(np.zeros(m), psd.sigma)
-    covariance = _covariance_about(X, np.zeros(m))
+    covariance = covariance_about(X, np.zeros(m))
     # The correction: the key's covariance is exactly sigma / m.
     assert_close(
         covariance,
         psd.sigma / m,
-        Bound(
-            moment_covariance_tol(m, X.shape[0], float(np.linalg.norm(psd.sigma, 2)), 0.0),
-            "the key's construction has covariance sigma / m",
-        ),
-        what="covariance of the key's points",
+        moment_covariance(m, X.shape[0], spectral_norm(psd.sigma), 0.0),
+        what="covariance of the key's points against sigma / m",
     )
-    with np.printoptions(precision=6, suppress=True):
-        record_erratum(
-            record_property,
-            problem="Problem 4.1",
-            claim="x_i = sqrt(d_i) u_i, x_{m+i} = -sqrt(d_i) u_i (n = 2m) have "
-            "(1/n) sum x_i x_i^T = sum d_i u_i u_i^T = Sigma",
-            correction="(1/2m) sum_i 2 d_i u_i u_i^T = Sigma / m; scale by sqrt(m): "
-            "x = mu ± sqrt(m d_i) u_i (or ± sqrt(r d_i) u_i over the r nonzero d_i), "
-            "and n = rank + 1 points suffice",
-            counterexample=f"m = {m}, mu = 0, Sigma = {psd.sigma.tolist()}: "
-            f"the key's points {X.tolist()} have covariance {covariance.tolist()}",
-        )
+    record_erratum(
+        record_property,
+        problem="Problem 4.1",
+        claim="x_i = sqrt(d_i) u_i, x_{m+i} = -sqrt(d_i) u_i (n = 2m) have "
+        "(1/n) sum x_i x_i^T = sum d_i u_i u_i^T = Sigma",
+        correction="(1/2m) sum_i 2 d_i u_i u_i^T = Sigma / m; scale by sqrt(m): "
+        "x = mu ± sqrt(m d_i) u_i (or ± sqrt(r d_i) u_i over the r nonzero d_i), "
+        "and n = rank + 1 points suffice",
+        counterexample=f"m = {m}, mu = 0, Sigma = {psd.sigma.tolist()}: "
+        f"the key's points {X.tolist()} have covariance {covariance.tolist()}",
+    )
     assert m == 2, f"the minimal counterexample should have m = 2, found m = {m}"
 
 
@@ -281,3 +222,22 @@ def test_reference_accepts_rounding_level_negative_eigenvalue() -> None:
     sigma = np.diag([1.0, -2.0 * ref.EPS])
     X = ref.moment_matching_points(np.zeros(2), sigma)
     assert X.shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "function", [ref.moment_matching_points, ref.symmetric_moment_matching_points]
+)
+def test_reference_is_right_for_entries_near_the_float64_maximum(function) -> None:
+    # sigma = 1.7e308 [[1, 1], [1, 1]]: finite, symmetric, PSD, rank 1; (sigma + sigma^T)
+    # overflows, and so does its eigenvalue 3.4e308, but the points do not. The
+    # covariance is checked at the scale 2**-1024 (a power of 2: exact).
+    sigma = np.full((2, 2), 1.7e308)
+    X = function(np.zeros(2), sigma)
+    Y = X * 2.0**-512
+    assert X.shape[0] == 2 and np.all(np.isfinite(X)), X
+    assert_close(
+        covariance_about(Y, np.zeros(2)),
+        sigma * 2.0**-1024,
+        moment_covariance(2, 2, 2 * 1.7e308 * 2.0**-1024, 0.0),
+        what=f"covariance of {function.__name__} at 1.7e308, scaled by 2**-1024",
+    )

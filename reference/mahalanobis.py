@@ -17,7 +17,9 @@ Tolerances (all stated in terms of m, float64 eps and the spectral norm |sigma|_
 
 * symmetry: the contract sends an exactly symmetric sigma; we accept
   ``|sigma - sigma^T|_max <= m * eps * |sigma|_max`` (what forming ``A @ A.T`` with a
-  non-symmetric BLAS kernel can leave) and use ``(sigma + sigma^T) / 2``;
+  non-symmetric BLAS kernel can leave) and use ``sigma / 2 + sigma^T / 2`` divided by a
+  power of 2 that brings the entries below 2 (exact, and no overflow for entries near
+  the float64 maximum, where ``(sigma + sigma^T) / 2`` overflows);
 * PSD: the smallest eigenvalue may be negative by rounding; we reject it below
   ``-PSD_FACTOR * m * eps * |sigma|_2`` (``PSD_FACTOR = 10``: a few units of
   eigh's backward error plus the rounding of forming sigma, with room to spare;
@@ -43,25 +45,51 @@ EPS: float = float(np.finfo(np.float64).eps)
 PSD_FACTOR: float = 10.0
 
 
-def _as_square_matrix(sigma: ArrayLike) -> np.ndarray:
-    """Validate shape, finiteness and symmetry of ``sigma``; return its symmetric part."""
+def _as_real_array(name: str, value: ArrayLike) -> np.ndarray:
+    """``value`` as a float64 array, or ValueError naming it (bool and complex included).
+
+    Booleans are not numbers here, and a complex array would lose its imaginary part in
+    the conversion (NumPy only warns), so both are rejected before converting.
+    """
     try:
-        a = np.asarray(sigma, dtype=np.float64)
+        raw = np.asarray(value)
+        if raw.dtype == np.bool_:
+            raise ValueError(f"{name}: expected real numbers, got a boolean array")
+        if np.iscomplexobj(raw):
+            raise ValueError(f"{name}: expected real numbers, got complex entries")
+        return raw.astype(np.float64)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"sigma: cannot be read as a float64 array ({error})") from None
+        if str(error).startswith(f"{name}:"):
+            raise
+        raise ValueError(f"{name}: cannot be read as a float64 array ({error})") from None
+
+
+def _as_square_matrix(sigma: ArrayLike) -> tuple[np.ndarray, float]:
+    """Validate ``sigma``; return its symmetric part divided by a power of 2, and that power.
+
+    ``(b, scale)`` with ``b = (sigma + sigma^T) / 2 / scale`` computed exactly (halves
+    and a power of 2, so no overflow for entries near the float64 maximum, where
+    ``(sigma + sigma^T) / 2`` overflows) and ``max|b|`` in [1, 2) (``scale = 1`` for
+    the zero matrix). Eigenvectors are unchanged by the scale and eigenvalues scale
+    with it, so everything downstream works on ``b`` without overflow.
+    """
+    a = _as_real_array("sigma", sigma)
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
         raise ValueError(f"sigma: expected a non-empty square (m, m) matrix, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
         raise ValueError("sigma: contains non-finite entries (nan or inf)")
     m = a.shape[0]
-    asymmetry = float(np.max(np.abs(a - a.T)))
-    allowed = m * EPS * float(np.max(np.abs(a)))
+    top = float(np.max(np.abs(a)))
+    scale = float(np.ldexp(1.0, np.frexp(top)[1] - 1)) if top > 0 else 1.0
+    b = a / scale  # exact: a power of 2, entries in (-2, 2)
+    asymmetry = float(np.max(np.abs(b - b.T)))
+    allowed = m * EPS * top / scale
     if asymmetry > allowed:
         raise ValueError(
-            f"sigma: not symmetric: max |sigma - sigma^T| = {asymmetry:.3e} > "
-            f"m * eps * max|sigma| = {allowed:.3e}"
+            f"sigma: not symmetric: max |sigma - sigma^T| = {asymmetry * scale:.3e} > "
+            f"m * eps * max|sigma| = {allowed * scale:.3e}"
         )
-    return (a + a.T) / 2.0
+    return 0.5 * b + 0.5 * b.T, scale
 
 
 def _check_psd(smallest: float, norm: float, m: int) -> None:
@@ -74,27 +102,26 @@ def _check_psd(smallest: float, norm: float, m: int) -> None:
         )
 
 
-def _psd_eigh(sigma: ArrayLike) -> tuple[np.ndarray, np.ndarray, int]:
-    """Validated eigendecomposition of a PSD ``sigma``: ascending (d, U) and the rank.
+def _psd_eigh(sigma: ArrayLike) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Validated eigendecomposition of a PSD ``sigma``: ascending (d, U), the rank, the scale.
 
-    Eigenvalues at or below ``m * eps * |sigma|_2`` are set to exactly 0 and not
-    counted in the rank (they are rounding, not signal).
+    The eigenvalues of sigma are ``d * scale`` (see ``_as_square_matrix``); they are
+    returned unscaled so that they cannot overflow. Eigenvalues at or below
+    ``m * eps * |sigma|_2`` are set to exactly 0 and not counted in the rank (they are
+    rounding, not signal).
     """
-    a = _as_square_matrix(sigma)
-    m = a.shape[0]
-    d, U = np.linalg.eigh(a)
-    norm = float(np.max(np.abs(d)))  # |sigma|_2
-    _check_psd(float(d[0]), norm, m)
+    b, scale = _as_square_matrix(sigma)
+    m = b.shape[0]
+    d, U = np.linalg.eigh(b)
+    norm = float(np.max(np.abs(d)))  # |sigma|_2 / scale
+    _check_psd(float(d[0]) * scale, norm * scale, m)
     d = np.where(d > m * EPS * norm, d, 0.0)
-    return d, U, int(np.count_nonzero(d))
+    return d, U, int(np.count_nonzero(d)), scale
 
 
 def _as_mean(mu: ArrayLike, m: int) -> np.ndarray:
     """Validate ``mu`` as a finite vector of length m."""
-    try:
-        v = np.asarray(mu, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"mu: cannot be read as a float64 array ({error})") from None
+    v = _as_real_array("mu", mu)
     if v.shape != (m,):
         raise ValueError(f"mu: expected shape ({m},) to match sigma (m, m), got {v.shape}")
     if not np.all(np.isfinite(v)):
@@ -118,16 +145,26 @@ def moment_matching_points(mu: ArrayLike, sigma: ArrayLike) -> np.ndarray:
     Returns an (n, m) float64 array. Raises ``ValueError`` naming ``mu`` or ``sigma``
     when an argument has the wrong shape, is non-finite, not symmetric or not PSD.
     """
-    d, U, r = _psd_eigh(sigma)
+    d, U, r, scale = _psd_eigh(sigma)
     m = U.shape[0]
     centre = _as_mean(mu, m)
     n = r + 1
     if r == 0:
         return centre[None, :].copy()
-    # eigh sorts ascending, so the r nonzero eigenvalues are the last r.
-    factor = U[:, m - r :] * np.sqrt(d[m - r :])  # (m, r): U_r D_r^{1/2}
+    # eigh sorts ascending, so the r nonzero eigenvalues are the last r; the scale's
+    # square root is applied separately so that no eigenvalue of sigma is formed.
+    factor = U[:, m - r :] * (np.sqrt(d[m - r :]) * np.sqrt(scale))  # (m, r): U_r D_r^{1/2}
     H = scipy.linalg.helmert(n).T  # (n, r): orthonormal columns orthogonal to ones
-    return centre + np.sqrt(n) * (H @ factor.T)
+    return _finite_points(centre + np.sqrt(n) * (H @ factor.T))
+
+
+def _finite_points(X: np.ndarray) -> np.ndarray:
+    """``X`` unless a point overflowed float64 (mu and sigma near the float64 maximum)."""
+    if not np.all(np.isfinite(X)):
+        raise ValueError(
+            "mu, sigma: the points mu ± sqrt(n |sigma|) overflow float64; scale mu and sigma"
+        )
+    return X
 
 
 def symmetric_moment_matching_points(mu: ArrayLike, sigma: ArrayLike) -> np.ndarray:
@@ -139,13 +176,14 @@ def symmetric_moment_matching_points(mu: ArrayLike, sigma: ArrayLike) -> np.ndar
     points (one point, mu, when sigma = 0). Validation as in
     ``moment_matching_points``.
     """
-    d, U, r = _psd_eigh(sigma)
+    d, U, r, scale = _psd_eigh(sigma)
     m = U.shape[0]
     centre = _as_mean(mu, m)
     if r == 0:
         return centre[None, :].copy()
-    half = (U[:, m - r :] * np.sqrt(r * d[m - r :])).T  # (r, m): rows sqrt(r d_i) u_i^T
-    return centre + np.concatenate([half, -half])
+    root = np.sqrt(r * d[m - r :]) * np.sqrt(scale)
+    half = (U[:, m - r :] * root).T  # (r, m): rows sqrt(r d_i) u_i^T
+    return _finite_points(centre + np.concatenate([half, -half]))
 
 
 def min_trace_frame(sigma: ArrayLike, k: int) -> np.ndarray:
@@ -167,14 +205,14 @@ def min_trace_frame(sigma: ArrayLike, k: int) -> np.ndarray:
     Raises ``ValueError`` naming ``sigma`` (shape, non-finite, not symmetric, not PSD)
     or ``k`` (not an integer in [1, m]).
     """
-    a = _as_square_matrix(sigma)
-    m = a.shape[0]
+    b, scale = _as_square_matrix(sigma)
+    m = b.shape[0]
     if isinstance(k, bool) or not isinstance(k, int | np.integer):
         raise ValueError(f"k: expected an integer, got {type(k).__name__}")
     if not 1 <= k <= m:
         raise ValueError(f"k: expected 1 <= k <= m = {m}, got {k}")
-    d, U = np.linalg.eigh(a)
-    _check_psd(float(d[0]), float(np.max(np.abs(d))), m)
+    d, U = np.linalg.eigh(b)  # sigma / scale: the same eigenvectors
+    _check_psd(float(d[0]) * scale, float(np.max(np.abs(d))) * scale, m)
     return U[:, :k].copy()
 
 
@@ -195,6 +233,12 @@ CONTRACT = [
             bad("mu", np.zeros(3), np.eye(2), id="mu-wrong-length"),
             bad("mu", np.zeros((2, 1)), np.eye(2), id="mu-2d"),
             bad("mu", np.array([0.0, np.nan]), np.eye(2), id="mu-nan"),
+            # complex input would lose its imaginary part in a float64 conversion (NumPy
+            # only warns); booleans are not numbers here
+            bad("sigma", np.zeros(2), np.eye(2) * (1 + 1j), match="^sigma: expected real"),
+            bad("mu", np.array([1j, 0.0]), np.eye(2), match="^mu: expected real"),
+            bad("sigma", np.zeros(2), np.eye(2, dtype=bool), match="^sigma: expected real"),
+            bad("mu", np.array([True, False]), np.eye(2), match="^mu: expected real"),
         ],
         also=["symmetric_moment_matching_points"],
     ),
@@ -212,6 +256,8 @@ CONTRACT = [
             bad("k", np.eye(2), 3, id="k-above-m"),
             bad("k", np.eye(2), 1.0, id="k-float"),
             bad("k", np.eye(2), True, id="k-bool"),
+            bad("sigma", np.eye(2) * (1 + 1j), 1, match="^sigma: expected real"),
+            bad("sigma", np.eye(2, dtype=bool), 1, match="^sigma: expected real"),
         ],
     ),
 ]

@@ -1,14 +1,23 @@
-"""Wrong implementations of Problem 4: moment matching and the Ky Fan trace minimum.
+"""Wrong and correct implementations of Problem 4: moment matching and Ky Fan.
 
-Each is a plausible mistake (the answer key's among them), written against the
-contract so ``pytest --impl NAME=properties.catalogue.mahalanobis:FUNC`` audits it.
+``CATALOGUE``: plausible mistakes (the answer key's among them), and near the accuracy
+policy's boundary a float32 eigensolver, a frame orthonormal only to 1e-10, a frame from
+an iteration stopped early (trace off by about 1e-10 |sigma|), eigenvalues off by a
+relative 1e-10; each must be rejected. ``PEERS``: correct implementations by other
+algorithms (SciPy's default MRRR eigensolver, an SVD, a pivoted Cholesky factor, a
+flush-to-zero variant), each must be accepted. Written against the contract so
+``pytest --impl NAME=MODULE:FUNC`` audits each.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
+import scipy.linalg.lapack
 
-from properties.catalogue import WrongImplementation
+from properties.catalogue import Peer, WrongImplementation
+from properties.oracles.psd import key_construction
+from properties.tolerance import FLUSH_FLOOR
 
 # --- moment_matching_points --------------------------------------------------------
 
@@ -16,13 +25,6 @@ from properties.catalogue import WrongImplementation
 def _eigh_clipped(sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d, U = np.linalg.eigh(sigma)
     return np.clip(d, 0.0, None), U
-
-
-def key_construction(mu, sigma):
-    """The answer key: x = mu ± sqrt(d_i) u_i, n = 2m (covariance sigma / m)."""
-    d, U = _eigh_clipped(sigma)
-    half = (U * np.sqrt(d)).T
-    return mu + np.concatenate([half, -half])
 
 
 def mean_forgotten(mu, sigma):
@@ -112,6 +114,94 @@ def first_coordinate_axes(sigma, k):
     return np.eye(sigma.shape[0])[:, :k]
 
 
+def float32_eigensolver_points(mu, sigma):
+    """The symmetric construction mu ± sqrt(m d_i) u_i with eigh run in float32."""
+    d, U = np.linalg.eigh(sigma.astype(np.float32))
+    d, U = np.clip(d.astype(np.float64), 0.0, None), U.astype(np.float64)
+    half = (U * np.sqrt(sigma.shape[0] * d)).T
+    return mu + np.concatenate([half, -half])
+
+
+def eigenvalues_off_by_1e10(mu, sigma):
+    """The symmetric construction with eigenvalues refined only to a relative 1e-10."""
+    d, U = _eigh_clipped(sigma)
+    half = (U * np.sqrt(sigma.shape[0] * d * (1.0 + 1e-10))).T
+    return mu + np.concatenate([half, -half])
+
+
+def float32_eigensolver_frame(sigma, k):
+    """Eigenvectors of the k smallest eigenvalues from eigh run in float32."""
+    return np.linalg.eigh(sigma.astype(np.float32))[1][:, :k].astype(np.float64)
+
+
+def frame_orthonormal_to_1e10(sigma, k):
+    """The right eigenvectors, normalised only to 1e-10 (a loose stopping rule)."""
+    return np.linalg.eigh(sigma)[1][:, :k] * (1.0 + 1e-10)
+
+
+def early_stopped_iteration_frame(sigma, k):
+    """An iteration stopped 1e-5 away from the subspace: trace off by ~1e-10 |sigma|.
+
+    Each wanted eigenvector keeps a 1e-5 component along the top eigenvector (re-
+    orthonormalised by QR), so the frame is orthonormal to eps but its trace exceeds the
+    minimum by about 1e-10 (lambda_max - lambda_i) per column.
+    """
+    U = np.linalg.eigh(sigma)[1]
+    if k == sigma.shape[0]:
+        return U
+    return np.linalg.qr(U[:, :k] + 1e-5 * U[:, -1:])[0]
+
+
+# --- Peers: correct implementations by other algorithms -------------------------------
+
+
+def _helmert_points(mu, factor):
+    """The r + 1 points mu + sqrt(r + 1) H F^T for sigma = F F^T, F (m, r) any factor."""
+    n = factor.shape[1] + 1
+    return mu + np.sqrt(n) * (scipy.linalg.helmert(n).T @ factor.T)
+
+
+def svd_points(mu, sigma):
+    """Simplex points from an SVD: sigma = U S V^T, factor U S^{1/2} over all m columns.
+
+    n = m + 1 points, not rank + 1: zero singular values give zero columns, which the
+    contract allows (any n with the right moments).
+    """
+    U, s, _ = np.linalg.svd(sigma)
+    return _helmert_points(mu, U * np.sqrt(s))
+
+
+def pivoted_cholesky_points(mu, sigma):
+    """Points mu ± sqrt(r) R_i, R_i the rows of a pivoted Cholesky factor (LAPACK dpstrf).
+
+    P^T sigma P = R^T R with R (r, m) upper trapezoidal; the rank r is where dpstrf
+    stops (its default tolerance m eps max(diag)); points mu ± sqrt(r) (R P^T)_i, n = 2r.
+    """
+    R, piv, rank, _ = scipy.linalg.lapack.dpstrf(sigma, lower=0)
+    if rank == 0:
+        return mu[None, :].copy()
+    factor = np.zeros((rank, sigma.shape[0]))
+    factor[:, piv - 1] = np.triu(R)[:rank]  # rows of R P^T
+    half = np.sqrt(rank) * factor
+    return mu + np.concatenate([half, -half])
+
+
+def mrrr_eigh_frame(sigma, k):
+    """``scipy.linalg.eigh`` with its default driver (syevr, MRRR): orthonormal to ~m eps / 1e-3."""
+    return scipy.linalg.eigh(sigma)[1][:, :k]
+
+
+def svd_frame(sigma, k):
+    """Right singular vectors of the k smallest singular values (equal to the eigenvalues)."""
+    return np.linalg.svd(sigma)[2][::-1][:k].T
+
+
+def flush_to_zero_frame(sigma, k):
+    """The reference's frame with results below the smallest normal number flushed to 0."""
+    Phi = np.linalg.eigh(sigma)[1][:, :k]
+    return np.where(np.abs(Phi) < FLUSH_FLOOR, 0.0, Phi)
+
+
 CATALOGUE: list[WrongImplementation] = [
     WrongImplementation(
         "moment_matching_points",
@@ -171,4 +261,35 @@ CATALOGUE: list[WrongImplementation] = [
         "rows of the eigenvector matrix taken as eigenvectors",
     ),
     WrongImplementation("min_trace_frame", first_coordinate_axes, "the first k coordinate axes"),
+    WrongImplementation(
+        "moment_matching_points",
+        float32_eigensolver_points,
+        "eigendecomposition in float32: covariance off by ~1e-7 |sigma|",
+    ),
+    WrongImplementation(
+        "moment_matching_points",
+        eigenvalues_off_by_1e10,
+        "eigenvalues off by a relative 1e-10: covariance off by 1e-10 |sigma|",
+    ),
+    WrongImplementation(
+        "min_trace_frame", float32_eigensolver_frame, "eigenvectors from a float32 eigh"
+    ),
+    WrongImplementation("min_trace_frame", frame_orthonormal_to_1e10, "columns of norm 1 + 1e-10"),
+    WrongImplementation(
+        "min_trace_frame",
+        early_stopped_iteration_frame,
+        "eigenvectors 1e-5 off the subspace: trace above the minimum by ~1e-10 |sigma|",
+    ),
+]
+
+PEERS: list[Peer] = [
+    Peer("moment_matching_points", svd_points, "Helmert simplex on an SVD factor, n = m + 1"),
+    Peer(
+        "moment_matching_points",
+        pivoted_cholesky_points,
+        "mu ± sqrt(r) rows of a pivoted Cholesky factor (dpstrf), n = 2 rank",
+    ),
+    Peer("min_trace_frame", mrrr_eigh_frame, "scipy.linalg.eigh default driver (syevr, MRRR)"),
+    Peer("min_trace_frame", svd_frame, "right singular vectors of the k smallest singular values"),
+    Peer("min_trace_frame", flush_to_zero_frame, "the reference with subnormal entries flushed"),
 ]

@@ -54,7 +54,7 @@ from properties.strategies import (
     softmax_shapes,
     spectra,
 )
-from properties.tolerance import EPS, Bound, assert_close, frame_orthonormality_tol
+from properties.tolerance import EPS, Bound, assert_close, frame_orthonormality_tight
 
 #: the public strategy names users import, all at the one path ``properties.strategies``
 REQUIRED_NAMES = (
@@ -204,7 +204,7 @@ def test_psd_matrices_have_the_requested_size_rank_and_spectrum(data, m) -> None
     nonzero = d[d > 0]
     if nonzero.size:
         assert nonzero.max() / nonzero.min() <= 1e12 * (1 + 4 * EPS), "condition above 1e12"
-    assert_close(U.T @ U, np.eye(m), Bound(frame_orthonormality_tol(m), "4 m eps"), what="U^T U")
+    assert_close(U.T @ U, np.eye(m), frame_orthonormality_tight(m), what="U^T U")
     norm = float(d[-1])
     assert_close(
         sigma,
@@ -225,16 +225,14 @@ def test_orthonormal_frames_are_orthonormal(data, m) -> None:
     k = data.draw(st.integers(1, m), label="k")
     phi = data.draw(orthonormal_frames(m=m, k=k), label="phi")
     assert phi.shape == (m, k)
-    assert_close(
-        phi.T @ phi, np.eye(k), Bound(frame_orthonormality_tol(m), "4 m eps"), what="phi^T phi"
-    )
+    assert_close(phi.T @ phi, np.eye(k), frame_orthonormality_tight(m), what="phi^T phi")
 
 
 @given(q=orthogonal_matrices(m=st.integers(1, 8)))
 def test_orthogonal_matrices_are_orthogonal(q) -> None:
     m = q.shape[0]
     assert q.shape == (m, m)
-    assert_close(q @ q.T, np.eye(m), Bound(frame_orthonormality_tol(m), "4 m eps"), what="Q Q^T")
+    assert_close(q @ q.T, np.eye(m), frame_orthonormality_tight(m), what="Q Q^T")
 
 
 @given(data=st.data(), shape=softmax_shapes())
