@@ -229,8 +229,8 @@ def junit(results: Sequence[Result]) -> str:
 # --- HTML ----------------------------------------------------------------------------
 
 HTML_CSS = """
-.filters{margin:10px 0}.filters label{margin-right:12px;cursor:pointer}
-.filters input{margin-right:4px}
+.filters{margin:10px 0}.filters label{margin-right:8px;cursor:pointer;background:#fff;
+ border:1px solid #d0d7de;border-radius:6px;padding:2px 10px}
 td.ok{color:#1a7f37;font-weight:600}td.bad{color:#cf222e;font-weight:700}td.na{color:#57606a}
 section.impl{background:#fff;border:1px solid #d0d7de;border-left:5px solid #1a7f37;
  border-radius:6px;padding:10px 16px 12px;margin:14px 0}
@@ -244,7 +244,10 @@ def _filter_css(theorems: Sequence[str]) -> str:
         f"#only-{i}:checked~main .by-theorem:not(.t-{i}){{display:none}}"
         for i in range(len(theorems))
     ]
-    return "\n".join(rules)
+    chosen = ",".join(
+        f"#only-{i}:checked~main label[for=only-{i}]" for i in ["all", *range(len(theorems))]
+    )
+    return "\n".join([*rules, chosen + "{background:#0969da;color:#fff}"])
 
 
 def _matrix_html(results: Sequence[Result], theorems: Sequence[str]) -> str:
