@@ -221,9 +221,9 @@ def run(argv: list[str]) -> int:
         flush=True,
     )
 
-    def emit(label: str, verdict: runner.Verdict) -> None:
+    def emit(label: str, news: runner.Verdict | list[str]) -> None:
         if not args.quiet:
-            print(outputs.progress_line(label, verdict), flush=True)
+            print(outputs.progress_line(label, news), flush=True)
 
     results = runner.audit(targets, s, emit)
     status = FAILED if any(r.failing for r in results) else OK

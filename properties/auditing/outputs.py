@@ -67,8 +67,10 @@ def grade(v: Verdict) -> str:
     return v.accuracy["grade"] + (f" (weaker: {', '.join(weaker)})" if weaker else "")
 
 
-def progress_line(label: str, v: Verdict) -> str:
-    """One finished property, and the counterexample of one that did not hold."""
+def progress_line(label: str, v: Verdict | list[str]) -> str:
+    """What an implementation's names resolved to; a finished property (with its example)."""
+    if isinstance(v, list):
+        return "\n".join(f"[{label}] {line}" for line in v)
     shown = v.verdict.upper() if v.verdict == "failed" else v.verdict
     head = f"[{label}] {v.theorem}::{v.name}: {shown}"
     head += f" ({v.duration:.1f} s)" + (f", {grade(v)}" if grade(v) else "")

@@ -216,6 +216,8 @@ class Unit:
     def _handle(self, event: dict[str, Any], running: list[str]) -> None:
         kind = event.pop("event")
         if kind == "configured":
+            if not self.result.substitutions:  # said once, not again after a restart
+                self.emit(self.target.label, event["substitutions"])
             self.result.substitutions = event["substitutions"]
         elif kind == "collected":
             for item in event["items"]:
@@ -288,7 +290,11 @@ class Unit:
 
 
 def audit(targets: list[Target], s: Settings, emit: Callable[..., None]) -> list[Result]:
-    """Audit every target with ``s.jobs`` processes at a time; results in target order."""
+    """Audit every target with ``s.jobs`` processes at a time; results in target order.
+
+    ``emit(label, news)`` is called (one call at a time) with each implementation's
+    substitutions (a list of lines) once known, and each verdict as it is decided.
+    """
     modules = list(s.theorems) or theorem_modules()
     if len(targets) < s.jobs:
         split = sorted(modules, key=_module_size, reverse=True)
