@@ -17,15 +17,32 @@ Usage errors (unknown name, module that does not import, missing attribute, modu
 with no contract name) stop the run with exit status 4 and one line, before any
 property runs. Audits run without a deadline and without the ``too_slow`` health
 check, as the contract promises: an implementation is never failed for being slow.
+
+Hangs. A call that never returns must not stall an audit, so every property of an
+audit runs under a time limit, ``--impl-timeout SECONDS`` (default
+``DEFAULT_TIMEOUT``, 0 for none); the repository's own runs of the reference (no
+substitution) have none, so timing can never fail them. The mechanism is our own
+``SIGALRM`` timer (``signal.setitimer``) raising ``PropertyTimeout``, a
+``BaseException``: Hypothesis treats ``Exception`` and pytest's ``Failed`` (what
+pytest-timeout's signal method raises) as a failure of the example, then replays and
+shrinks it, so each replay of a hanging input would wait for the limit again; a
+``BaseException`` it does not catch ends the property at once, and pytest reports it
+as that property's failure: "timed out after N s", with the call that was running and
+its arguments. A hang inside C code that never returns to the interpreter cannot be
+interrupted this way; ``nnlaws audit`` (``properties.auditing``) then kills the
+process from outside. Platforms without ``SIGALRM`` (Windows) have no limit here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import importlib
 import inspect
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +52,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 AUDIT_PROFILE = "audit"
+#: the per-property time limit of an audit, in seconds (generous: slow is not wrong)
+DEFAULT_TIMEOUT = 60.0
 
 
 def _contract_names() -> tuple[str, ...]:
@@ -168,14 +187,39 @@ def _as_arrays(result: Any) -> Any:
     return np.asarray(result)
 
 
-def _calling(func: Callable[..., Any]) -> Callable[..., Any]:
+@dataclass
+class _Call:
+    """The last call of an implementation: what a timed-out property reports."""
+
+    name: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    returned: bool = False
+
+    def describe(self) -> str:
+        """``impl.NAME(args...)`` with small arrays in full, large ones abridged."""
+        with np.printoptions(threshold=64, edgeitems=3, precision=17):
+            parts = [repr(a) for a in self.args]
+            parts += [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"impl.{self.name}({', '.join(parts)})"
+
+
+#: the most recent call of any implementation (kept by reference: cheap; copies anyway)
+_LAST_CALL: _Call | None = None
+
+
+def _calling(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap ``func`` with the contract's calling convention (copies in, arrays out)."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
+        global _LAST_CALL
         __tracebackhide__ = True
         args = tuple(_copy(a) for a in args)
         kwargs = {k: _copy(v) for k, v in kwargs.items()}
-        return _as_arrays(func(*args, **kwargs))
+        _LAST_CALL = record = _Call(name, args, kwargs)
+        result = func(*args, **kwargs)
+        record.returned = True
+        return _as_arrays(result)
 
     call.__name__ = getattr(func, "__name__", "implementation")
     call.__wrapped__ = func  # type: ignore[attr-defined]
@@ -206,7 +250,7 @@ class Implementations:
         from reference import reference_impl
 
         substitution = self._substituted.get(name)
-        return _calling(substitution.func if substitution else reference_impl(name))
+        return _calling(name, substitution.func if substitution else reference_impl(name))
 
 
 def uses(*names: str) -> pytest.MarkDecorator:
@@ -220,6 +264,52 @@ def uses(*names: str) -> pytest.MarkDecorator:
 def declared_names(item: pytest.Item) -> frozenset[str]:
     """The contract names an item declares through its ``uses`` markers."""
     return frozenset(n for mark in item.iter_markers("uses") for n in mark.args)
+
+
+# --- the per-property time limit ----------------------------------------------------
+
+
+class PropertyTimeout(BaseException):
+    """A property of an audit exceeded its time limit (a ``BaseException``: see above)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, what: str) -> Iterator[None]:
+    """Raise ``PropertyTimeout`` in this thread if the block runs longer than ``seconds``.
+
+    No limit when ``seconds <= 0``, off the main thread, or without ``SIGALRM``.
+    """
+    global _LAST_CALL
+    usable = (
+        seconds > 0
+        and hasattr(signal, "SIGALRM")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        call = _LAST_CALL
+        if call is None:
+            running = "no implementation had been called yet"
+        elif call.returned:
+            running = f"the last call, which had returned, was {call.describe()}"
+        else:
+            running = f"still running {call.describe()}"
+        raise PropertyTimeout(
+            f"timed out after {seconds:g} s (the audit's per-property limit, "
+            f"--impl-timeout): {what}; {running}"
+        )
+
+    _LAST_CALL = None
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --- pytest hooks ----------------------------------------------------------------
@@ -240,6 +330,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--impl-module",
         metavar="MODULE",
         help="audit every contract name that MODULE defines or imports",
+    )
+    group.addoption(
+        "--impl-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"in an audit, fail a property still running after SECONDS as 'timed out' "
+        f"(default {DEFAULT_TIMEOUT:g}; 0: no limit; never applied without substitution)",
     )
 
 
@@ -268,6 +366,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return ["nnlaws audit:"] + [f"  {s.describe()}" for s in substituted.values()]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ``-q`` pytest prints no header: name what is audited anyway, before it runs."""
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and config.get_verbosity() < 0 and config.stash.get(_SUBSTITUTED, {}):
+        for line in pytest_report_header(config):
+            reporter.write_line(line)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In an audit, keep only the properties that exercise a substituted name."""
     substituted = config.stash.get(_SUBSTITUTED, {})
@@ -286,8 +393,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     from properties.tolerance.common import ACCURACY_PROPERTY, accuracy_grades
 
     token = _DECLARED.set(declared_names(item))
+    limit = item.config.getoption("impl_timeout") if item.config.stash.get(_SUBSTITUTED, {}) else 0
     try:
-        with accuracy_grades() as grades:
+        with time_limit(limit, f"property {item.name}"), accuracy_grades() as grades:
             return (yield)
     finally:
         _DECLARED.reset(token)
