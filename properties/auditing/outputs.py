@@ -73,7 +73,8 @@ def progress_line(label: str, v: Verdict | list[str]) -> str:
         return "\n".join(f"[{label}] {line}" for line in v)
     shown = v.verdict.upper() if v.verdict == "failed" else v.verdict
     head = f"[{label}] {v.theorem}::{v.name}: {shown}"
-    head += f" ({v.duration:.1f} s)" + (f", {grade(v)}" if grade(v) else "")
+    held = v.verdict == "held"  # a grade qualifies a property that holds, nothing else
+    head += f" ({v.duration:.1f} s)" + (f", {grade(v)}" if held and grade(v) else "")
     if v.verdict not in FAILING:
         return head
     body = (v.counterexample + "\n" + v.message).strip().splitlines()

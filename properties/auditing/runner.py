@@ -302,10 +302,15 @@ def audit(targets: list[Target], s: Settings, emit: Callable[..., None]) -> list
     else:
         units = [(t, list(s.theorems)) for t in targets]
     lock = threading.Lock()
+    introduced: set[str] = set()  # labels whose substitutions were said (once per target)
 
-    def locked_emit(*args: Any) -> None:
+    def locked_emit(label: str, news: Any) -> None:
         with lock:
-            emit(*args)
+            if isinstance(news, list):
+                if label in introduced:
+                    return
+                introduced.add(label)
+            emit(label, news)
 
     with ThreadPoolExecutor(max_workers=s.jobs) as pool:
         futures = [pool.submit(Unit(t, m, s, locked_emit).run) for t, m in units]

@@ -154,7 +154,7 @@ def assert_finite(observed: ArrayLike, *, call: str) -> None:
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise AssertionError(
-            f"{call} returned {values[where]!r} at index {where} "
+            f"{call} returned {float(values[where])!r} at index {where} "
             f"({int(bad.sum())} of {values.size} entries non-finite) on a valid input"
         )
 
@@ -190,8 +190,9 @@ def assert_close(
     if nonfinite.any():
         where = tuple(int(i) for i in np.argwhere(nonfinite)[0])
         raise AssertionError(
-            f"{what}: returned {observed[where]!r} at index {where} where the exact value "
-            f"is {expected[where]!r} ({int(nonfinite.sum())} of {observed.size} entries)"
+            f"{what}: returned {float(observed[where])!r} at index {where} where the exact "
+            f"value is {float(expected[where])!r} ({int(nonfinite.sum())} of {observed.size} "
+            "entries)"
         )
     with np.errstate(invalid="ignore"):
         error = np.abs(observed - expected)
@@ -202,8 +203,8 @@ def assert_close(
         with np.printoptions(precision=17, threshold=60, linewidth=100):
             raise AssertionError(
                 f"{what}: {int(bad.sum())} of {error.size} entries outside tolerance; "
-                f"worst at index {where}: observed {observed[where]!r}, "
-                f"expected {expected[where]!r}, |difference| {error[where]:.3e} > "
+                f"worst at index {where}: observed {float(observed[where])!r}, "
+                f"expected {float(expected[where])!r}, |difference| {error[where]:.3e} > "
                 f"tol {tol[where]:.3e} ({bound.why})\n"
                 f"expected:\n{expected}\nobserved:\n{observed}"
             )
