@@ -26,6 +26,7 @@ __version__ = "0.2.0"
 CONTRACT_MODULES: dict[str, str] = {
     "conv2d_output_shape": "reference.conv",
     "conv2d": "reference.conv",
+    "conv2d_backward": "reference.conv_backward",
     "batchnorm_forward": "reference.batchnorm",
     "batchnorm_backward": "reference.batchnorm",
     "softmax": "reference.softmax_ce",

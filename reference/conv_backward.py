@@ -1,0 +1,97 @@
+"""The gradient of a 2-D convolution: ``conv2d_backward(dy, x, w) -> (dx, dw, db)``.
+
+For ``y = conv2d(x, w, b)`` (``reference.conv``: channels-last, zero-padded
+cross-correlation with stride s, padding p, dilation d) and an upstream gradient ``dy``
+of y's shape, the gradients of the scalar ``l = sum(dy * y)`` are
+
+    dx[b, r, c, i]  = sum_{j, k, u, v, o : s1 j + d1 u = r + p1, s2 k + d2 v = c + p2}
+                      dy[b, j, k, o] w[u, v, i, o]
+    dw[u, v, i, o]  = sum_{b, j, k} xpad[b, s1 j + d1 u, s2 k + d2 v, i] dy[b, j, k, o]
+    db[o]           = sum_{b, j, k} dy[b, j, k, o]
+
+dx is the transposed convolution of dy with the dilated kernel (each output entry sends
+``dy @ w[u, v].T`` back to the input entry its tap u, v read), cropped to x's shape:
+input rows that no window reaches (the stride can leave trailing ones) get exactly 0.
+dw is the correlation of the padded input with dy, db the sum of dy over batch and space.
+
+Vectorised per kernel tap (the only Python loop, k1 k2 iterations): tap (u, v) reads
+the strided slice ``xpad[:, d1 u :: s1, d2 v :: s2]`` of W' x H' positions, so
+
+* dx: one BLAS product ``dy (B W' H', C_out) @ w (C_out, k1 k2 C_in)`` gives every
+  tap's contribution at once; each tap's block is scatter-added into its strided slice
+  of the padded gradient (k1 k2 strided additions, no ``np.add.at``);
+* dw: per tap, ``xpad slice (C_in, B W' H') @ dy (B W' H', C_out)``: k1 k2 products
+  whose inner dimension is the long one, without materialising the k1 k2 times larger
+  im2col matrix the forward pass uses.
+
+Measured against PyTorch's autograd conv backward in ``benchmarks/bench_conv_backward.py``.
+Validation is ``reference.conv``'s own (imported, not copied): the same argument names,
+the same messages, and dy must have exactly the shape conv2d would return.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference.conv import Pair, _finite_array, _geometry
+
+
+def conv2d_backward(
+    dy: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: Pair = (1, 1),
+    padding: Pair = (0, 0),
+    dilation: Pair = (1, 1),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients ``(dx, dw, db)`` of ``sum(dy * conv2d(x, w, b, stride, padding, dilation))``.
+
+    Shapes: ``x (B, W, H, C_in)``, ``w (k1, k2, C_in, C_out)``, ``dy (B, W', H', C_out)``
+    (conv2d's output shape); returns float64 ``dx`` of x's shape, ``dw`` of w's shape and
+    ``db (C_out,)`` (the bias gradient does not depend on b, so b is not an argument).
+    Raises ValueError naming the argument for wrong ranks, a channel mismatch, dy not of
+    the output shape, non-finite or non-real values, and every geometric error of
+    ``conv2d`` (the same validation).
+
+    >>> dx, dw, db = conv2d_backward(np.ones((1, 2, 2, 1)), np.ones((1, 3, 3, 1)),
+    ...                              np.ones((2, 2, 1, 1)))
+    >>> dx[0, :, :, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> dw[:, :, 0, 0], db
+    (array([[4., 4.],
+           [4., 4.]]), array([4.]))
+    """
+    x = _finite_array("x", x, 4, "(B, W, H, C_in)")
+    w = _finite_array("w", w, 4, "(k1, k2, C_in, C_out)")
+    if w.shape[2] != x.shape[3]:
+        raise ValueError(
+            f"w: has {w.shape[2]} input channels (axis 2) but x has {x.shape[3]} (axis 3)"
+        )
+    out_shape, (k1, k2), (s1, s2), (p1, p2), (d1, d2) = _geometry(
+        x.shape, w.shape[3], w.shape[:2], stride, padding, dilation,
+        input_name="x", out_name="w", kernel_name="w",
+    )  # fmt: skip
+    dy = _finite_array("dy", dy, 4, "(B, W', H', C_out)")
+    if dy.shape != out_shape:
+        raise ValueError(
+            f"dy: expected conv2d's output shape {out_shape} (B, W', H', C_out) for x "
+            f"{x.shape}, w {w.shape} and this geometry, got {dy.shape}"
+        )
+    B, W, H, C_in = x.shape
+    _, W_out, H_out, C_out = out_shape
+    xpad = np.pad(x, ((0, 0), (p1, p1), (p2, p2), (0, 0)))
+    dy_rows = dy.reshape(B * W_out * H_out, C_out)
+    # every tap's input gradient at once: (B, W', H', k1, k2, C_in)
+    taps = (dy_rows @ w.reshape(k1 * k2 * C_in, C_out).T).reshape(B, W_out, H_out, k1, k2, C_in)
+    dxpad = np.zeros_like(xpad)
+    dw = np.empty_like(w)
+    for u in range(k1):
+        rows = slice(d1 * u, d1 * u + s1 * (W_out - 1) + 1, s1)
+        for v in range(k2):
+            cols = slice(d2 * v, d2 * v + s2 * (H_out - 1) + 1, s2)
+            dxpad[:, rows, cols, :] += taps[:, :, :, u, v, :]
+            dw[u, v] = xpad[:, rows, cols, :].reshape(-1, C_in).T @ dy_rows
+    dx = np.ascontiguousarray(dxpad[:, p1 : p1 + W, p2 : p2 + H, :])
+    return dx, dw, dy_rows.sum(axis=0)
