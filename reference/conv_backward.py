@@ -14,15 +14,20 @@ dx is the transposed convolution of dy with the dilated kernel (each output entr
 input rows that no window reaches (the stride can leave trailing ones) get exactly 0.
 dw is the correlation of the padded input with dy, db the sum of dy over batch and space.
 
-Vectorised per kernel tap (the only Python loop, k1 k2 iterations): tap (u, v) reads
+Vectorised; the only Python loop is over the k1 k2 kernel taps. Tap (u, v) reads
 the strided slice ``xpad[:, d1 u :: s1, d2 v :: s2]`` of W' x H' positions, so
 
 * dx: one BLAS product ``dy (B W' H', C_out) @ w (C_out, k1 k2 C_in)`` gives every
   tap's contribution at once; each tap's block is scatter-added into its strided slice
   of the padded gradient (k1 k2 strided additions, no ``np.add.at``);
-* dw: per tap, ``xpad slice (C_in, B W' H') @ dy (B W' H', C_out)``: k1 k2 products
-  whose inner dimension is the long one, without materialising the k1 k2 times larger
-  im2col matrix the forward pass uses.
+* dw: the forward's im2col patch matrix (``sliding_window_view`` of the padded input,
+  stride and dilation as slices of the view, one copy) transposed times dy:
+  ``(k1 k2 C_in, B W' H') @ (B W' H', C_out)``, one BLAS product.
+
+Two BLAS calls in all. One product per tap for dw (no im2col copy) is as fast on one
+thread but makes k1 k2 + 1 calls, and each threaded OpenBLAS call stalls when the cores
+are shared (measured 1.2-8x slower than im2col on the 2-core development machine under
+load); see ``benchmarks/bench_conv_backward.py``.
 
 Measured against PyTorch's autograd conv backward in ``benchmarks/bench_conv_backward.py``.
 Validation is ``reference.conv``'s own (imported, not copied): the same argument names,
@@ -32,6 +37,7 @@ the same messages, and dy must have exactly the shape conv2d would return.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from reference.conv import Pair, _finite_array, _geometry
 
@@ -86,12 +92,14 @@ def conv2d_backward(
     # every tap's input gradient at once: (B, W', H', k1, k2, C_in)
     taps = (dy_rows @ w.reshape(k1 * k2 * C_in, C_out).T).reshape(B, W_out, H_out, k1, k2, C_in)
     dxpad = np.zeros_like(xpad)
-    dw = np.empty_like(w)
     for u in range(k1):
         rows = slice(d1 * u, d1 * u + s1 * (W_out - 1) + 1, s1)
         for v in range(k2):
             cols = slice(d2 * v, d2 * v + s2 * (H_out - 1) + 1, s2)
             dxpad[:, rows, cols, :] += taps[:, :, :, u, v, :]
-            dw[u, v] = xpad[:, rows, cols, :].reshape(-1, C_in).T @ dy_rows
     dx = np.ascontiguousarray(dxpad[:, p1 : p1 + W, p2 : p2 + H, :])
+    # (B, W', H', C_in, k1, k2) view -> (B W' H', k1 k2 C_in) patch matrix, w's order
+    windows = sliding_window_view(xpad, (d1 * (k1 - 1) + 1, d2 * (k2 - 1) + 1), axis=(1, 2))
+    patches = windows[:, ::s1, ::s2, :, ::d1, ::d2].transpose(0, 1, 2, 4, 5, 3)
+    dw = (patches.reshape(B * W_out * H_out, k1 * k2 * C_in).T @ dy_rows).reshape(w.shape)
     return dx, dw, dy_rows.sum(axis=0)
