@@ -13,8 +13,15 @@ each, so pytest-benchmark reports the ratio within a size:
 GFLOP/s: both gradients cost the forward's multiply-adds each,
 ``2 * 2 B W' H' C_out 9 C_in`` flops in all, stored in each benchmark's ``extra_info``.
 
-Measured on the development machine (2 shared cores, OpenBLAS, torch 2.13.0+cpu with
-its default threads; medians, one run): see the closing note of issue 14 and the report.
+Measured on the development machine (2 cores shared with other jobs, load 9-19;
+OpenBLAS; torch 2.13.0+cpu), reference time / torch time, min (median) of 5 rounds:
+
+* large, default threads: 0.82 (0.82); one thread each (``OPENBLAS_NUM_THREADS=1
+  OMP_NUM_THREADS=1``): 0.90 (1.01), and 1.02 (1.04) in an earlier run;
+* small: 0.19 to 2.8 across runs: a 10-70 ms call is dominated by the other jobs.
+
+A first version with one GEMM per tap for dw (k1 k2 + 1 BLAS calls) measured 3.0 (5.1)
+at the large size with default threads: threaded OpenBLAS calls stall on shared cores.
 
 Not audited (no ``@uses``) and never asserting on time: the numbers are for the report.
 """
