@@ -112,10 +112,8 @@ def _componentwise(problem: ConvBackwardProblem, sizes) -> ConvGradientBounds:
 
 def _magnitudes(problem: ConvBackwardProblem):
     """``sum |terms|`` of every gradient entry (SciPy's route on absolute values)."""
-    abs_ = np.abs
-    return conv2d_backward_scipy(
-        abs_(problem.dy), abs_(problem.x), abs_(problem.w), **problem.config.geometry()
-    )
+    dy, x, w = (np.abs(a) for a in (problem.dy, problem.x, problem.w))
+    return conv2d_backward_scipy(dy, x, w, **problem.config.geometry())
 
 
 # --- values against the definition ---------------------------------------------------
