@@ -272,11 +272,6 @@ CONTRACT = [
         ],
     ),
     Record(
-        "conv2d_backward",
-        "(dy, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1))",
-        module="reference.conv_backward",  # its own chapter; its error inputs live there
-    ),
-    Record(
         "conv2d",
         "(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1))",
         error_inputs=[
