@@ -75,6 +75,6 @@ def test_adapter_audit(adapter: str, tmp_path: Path) -> None:
     frameworks.record(result)
     bad = result.bad()
     assert not bad, (
-        f"auditing properties.adapters.{adapter} ({result.seconds:.0f} s): "
-        + "; ".join(f"{name}: {v['verdict']}: {v['reason'][:500]}" for name, v in bad.items())
+        f"auditing properties.adapters.{adapter} ({result.seconds:.0f} s): \n"
+        + "\n".join(f"{name}: {v['verdict']}: {v['reason'][:500]}" for name, v in bad.items())
     )
