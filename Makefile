@@ -13,6 +13,7 @@ EXTRAS := dev,report
 PROFILE ?= $(if $(CI),ci,dev)
 REPORT_PROFILE ?= dev
 REPORT_OUTPUTS := reports/index.html reports/summary.md reports/results.json reports/junit.xml \
+	reports/frameworks.json \
 	reports/coverage reports/benchmarks
 
 .PHONY: test lint report clean
