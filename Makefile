@@ -18,6 +18,7 @@ PROFILE ?= $(if $(CI),ci,dev)
 WORKERS ?= 2
 REPORT_PROFILE ?= dev
 REPORT_OUTPUTS := reports/index.html reports/summary.md reports/results.json reports/junit.xml \
+	reports/frameworks.json \
 	reports/coverage reports/benchmarks
 
 .PHONY: test lint report seeds clean
@@ -32,8 +33,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# the framework audits (marker `frameworks`, minutes each) run in `make report` only
 test: lint
-	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --benchmark-disable \
+	$(PY) -m pytest -m "not frameworks" --hypothesis-profile=$(PROFILE) --benchmark-disable \
 		$(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 
 # Flake-freedom you can rerun: the theorem properties (not the meta tests) under N random

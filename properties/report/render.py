@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from properties.report import frameworks
 from properties.report.model import (
     Bench,
     CatalogueEntry,
@@ -425,6 +426,7 @@ def html_page(r: Report) -> str:
         f"<h2 id=errata>Errata of the answer key</h2>{errata_section(r.errata)}",
         f"<h2 id=coverage>Coverage</h2>{coverage_section(r.coverage, r.coverage_link)}",
         f"<h2 id=benchmarks>Benchmarks</h2>{benchmark_section(r.benches, r.bench_figures)}",
+        f"<h2 id=frameworks>Frameworks</h2>{frameworks.html_section()}",
         "<h2 id=plots>Plots</h2><div class=grid>",
         *(figure(f) for f in r.figures),
         "</div></main></body></html>",
@@ -514,6 +516,7 @@ def markdown(r: Report) -> str:
         ]
     else:
         lines.append("No benchmark results.")
+    lines += ["", "## Frameworks", "", frameworks.markdown_section()]
     lines += ["", "## Plots", ""]
     lines += [
         f"- {f.title}: {'in index.html' if f.svg else 'absent'}. {' '.join(f.notes)}"
