@@ -69,6 +69,7 @@ from properties.tolerance.common import (
     UNIT_ROUNDOFF,
     Bound,
     DirectionalDifference,
+    safe_norm,
 )
 
 __all__ = [
@@ -174,15 +175,15 @@ def batchnorm_stable_bounds(
     s, xhat = col.s, col.xhat
     abs_gamma = np.abs(gamma) + np.asarray(gamma_pad)
     abs_beta = np.abs(beta) + np.asarray(beta_pad)
-    x_norm = np.sqrt(((np.abs(x) + np.asarray(x_pad)) ** 2).sum(axis=0))
+    x_norm = safe_norm(np.abs(x) + np.asarray(x_pad), 0)
     rho_x = n * EPS * x_norm
-    rho_dy = n * EPS * np.sqrt((dy * dy).sum(axis=0))
+    rho_dy = n * EPS * safe_norm(dy, 0)
     delta_mu = rho_x / np.sqrt(m)
     g = (dy * xhat).sum(axis=0)
     dbeta = dy.sum(axis=0)
-    xhat_norm = np.sqrt((xhat * xhat).sum(axis=0))
+    xhat_norm = safe_norm(xhat, 0)
     p_dy = dy - dbeta / m - xhat * g / m
-    p_dy_norm = np.sqrt((p_dy * p_dy).sum(axis=0))
+    p_dy_norm = safe_norm(p_dy, 0)
     k = abs_gamma / s
     A = np.abs(dy) + np.abs(dbeta) / m + np.abs(xhat) * np.abs(g) / m
     dx_abs = k * np.abs(p_dy)

@@ -57,6 +57,7 @@ __all__ = [
     "assert_shape",
     "directional_difference",
     "higham_gamma",
+    "safe_norm",
 ]
 
 
@@ -101,6 +102,19 @@ def higham_gamma(n: int) -> float:
     if not 0 <= nu < 1:
         raise ValueError(f"n: gamma_n needs 0 <= n u < 1, got n = {n}")
     return nu / (1 - nu)
+
+
+def safe_norm(a: ArrayLike, axis: int | tuple[int, ...]) -> np.ndarray:
+    """Euclidean norms over ``axis``, scaled by the largest entry so squares never underflow.
+
+    ``sqrt(sum(a**2))`` is 0 for entries below about 1e-154 (their squares underflow), which
+    would turn every normwise bound of tiny inputs into 0; scaling by ``max |a|`` first
+    (exact to a relative u per entry) keeps the norm of any finite array finite and right.
+    """
+    a = np.abs(np.asarray(a, dtype=np.float64))
+    scale = a.max(axis=axis, keepdims=True, initial=0.0)
+    safe = np.where(scale > 0, scale, 1.0)
+    return np.squeeze(scale * np.sqrt(np.sum(np.square(a / safe), axis=axis, keepdims=True)), axis)
 
 
 # --- Accuracy grades ---------------------------------------------------------------

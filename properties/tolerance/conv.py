@@ -67,6 +67,7 @@ from properties.tolerance.common import (
     UNIT_ROUNDOFF,
     Bound,
     higham_gamma,
+    safe_norm,
 )
 
 __all__ = [
@@ -122,13 +123,6 @@ class ConvRounding(NamedTuple):
         )
 
 
-def _plane_norms(x_abs: np.ndarray) -> np.ndarray:
-    """``||x[b, :, :, c]||_2`` for every plane, scaled by its max so squares never underflow."""
-    scale = x_abs.max(axis=(1, 2), initial=0.0)
-    safe = np.where(scale > 0, scale, 1.0)
-    return scale * np.sqrt(np.sum(np.square(x_abs / safe[:, None, None, :]), axis=(1, 2)))
-
-
 def conv2d_rounding(
     x_abs: np.ndarray,
     w_abs: np.ndarray,
@@ -147,7 +141,7 @@ def conv2d_rounding(
     del stride  # the stride-1 result bounds every strided one
     _, W, H, C_in = np.shape(x_abs)
     k1, k2, _, _ = np.shape(w_abs)
-    plane = _plane_norms(np.asarray(x_abs, dtype=np.float64))  # (B, C_in): ||x_bc||_2
+    plane = safe_norm(x_abs, (1, 2))  # (B, C_in): ||x_bc||_2
     kernel = np.sum(w_abs, axis=(0, 1))  # (C_in, C_out): ||w_co||_1
     size = (plane @ kernel)[:, None, None, :]
     if b_abs is not None:

@@ -56,7 +56,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from properties.tolerance.common import FLUSH_FLOOR, UNIT_ROUNDOFF, Bound, higham_gamma
+from properties.tolerance.common import FLUSH_FLOOR, UNIT_ROUNDOFF, Bound, higham_gamma, safe_norm
 
 __all__ = [
     "FFT_LEVEL_ROUNDINGS",
@@ -128,13 +128,6 @@ def conv_backward_roundings(
     )
 
 
-def _norms(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """Frobenius norms over ``axes``, scaled by the largest entry (no underflow of squares)."""
-    scale = np.abs(a).max(axis=axes, keepdims=True)
-    safe = np.where(scale > 0, scale, 1.0)
-    return (scale * np.sqrt(((a / safe) ** 2).sum(axis=axes, keepdims=True))).squeeze(axes)
-
-
 def _normwise(c: int, norm_product: np.ndarray, value: np.ndarray) -> np.ndarray:
     return higham_gamma(c) * norm_product + UNIT_ROUNDOFF * np.abs(value) + FLUSH_FLOOR * c
 
@@ -154,10 +147,10 @@ def conv_backward_bounds(
     own rounding is u |value| to first order either way).
     """
     c = conv_backward_roundings(x.shape, w.shape, dy.shape, padding, dilation)
-    dy_b = _norms(dy, (1, 2, 3))  # (B,)
-    w_i = _norms(w, (0, 1, 3))  # (C_in,)
-    x_i = _norms(x, (0, 1, 2))  # (C_in,)
-    dy_o = _norms(dy, (0, 1, 2))  # (C_out,)
+    dy_b = safe_norm(dy, (1, 2, 3))  # (B,)
+    w_i = safe_norm(w, (0, 1, 3))  # (C_in,)
+    x_i = safe_norm(x, (0, 1, 2))  # (C_in,)
+    dy_o = safe_norm(dy, (0, 1, 2))  # (C_out,)
     n_pos = dy.shape[0] * dy.shape[1] * dy.shape[2]
     dx, dw, db = grads
     return ConvGradientBounds(
