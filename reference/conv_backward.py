@@ -40,7 +40,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from reference.contract import Record, bad
-from reference.conv import Pair, _finite_array, _geometry
+from reference.conv import _W, _X, Pair, _finite_array, _geometry, _with
 
 
 def conv2d_backward(
@@ -108,17 +108,7 @@ def conv2d_backward(
 
 # --- the contract record (reference.contract) ----------------------------------------
 
-_X = np.zeros((1, 4, 4, 2))
-_W = np.zeros((2, 2, 2, 3))
-_DY = np.zeros((1, 3, 3, 3))
-
-
-def _with(array: np.ndarray, value: float) -> np.ndarray:
-    """``array`` with its first entry replaced by ``value``."""
-    out = array.copy()
-    out.flat[0] = value
-    return out
-
+_DY = np.zeros((1, 3, 3, 3))  # the output gradient for conv2d(_X, _W)
 
 CONTRACT = [
     Record(
