@@ -479,8 +479,10 @@ _BAD_VALUES = [
     ("x", np.array([[1.0, np.inf], [2.0, 3.0], [4.0, 5.0]])),
     ("x", np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]])),
     ("x", [["a", "b"]]),
+    ("x", np.array([[1e308, 0.0], [1e308, 1.0], [0.0, 2.0]])),  # finite, column sum overflows
     ("gamma", np.ones(3)),
     ("gamma", np.array([1.0, np.nan])),
+    ("gamma", ["a", "b"]),
     ("beta", np.ones((2, 1))),
     ("beta", np.array([np.inf, 0.0])),
     ("dy", np.ones((2, 2))),

@@ -195,6 +195,8 @@ CONTRACT = [
             bad("mu", np.zeros(3), np.eye(2), id="mu-wrong-length"),
             bad("mu", np.zeros((2, 1)), np.eye(2), id="mu-2d"),
             bad("mu", np.array([0.0, np.nan]), np.eye(2), id="mu-nan"),
+            bad("sigma", np.zeros(2), [[1.0, 0.0], [0.0]], id="sigma-ragged"),
+            bad("mu", ["a", "b"], np.eye(2), id="mu-not-numbers"),
         ],
         also=["symmetric_moment_matching_points"],
     ),
