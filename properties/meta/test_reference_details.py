@@ -11,6 +11,7 @@ chance; each test here is the smallest statement of one such detail:
 * the reference is silent where its docstring says so: logits spanning the whole float64
   range give no overflow warning (the overflow to ``-inf`` there is exact);
 * the batch-norm thread pool: its CPU count off Linux, its reset in a forked child;
+* conv2d takes integer and float32 arrays and computes in float64;
 * cross-entropy labels exactly at the simplex tolerance are accepted (the bound is
   inclusive: ``|sum y - 1| <= N EPS``).
 
@@ -31,6 +32,7 @@ import reference
 from properties.strategies import ConvConfig, conv2d_arrays, conv2d_problems
 from properties.strategies._args import StrategyArgumentError, finite_number
 from reference import batchnorm, contract
+from reference.conv import conv2d
 from reference.softmax_ce import _BLOCK_ENTRIES, EPS, cross_entropy, softmax
 
 # --- the registry and the records --------------------------------------------------------
@@ -148,3 +150,16 @@ def test_a_forked_child_starts_a_pool_of_its_own(monkeypatch: pytest.MonkeyPatch
         assert fresh._max_workers == batchnorm._WORKERS
     finally:
         fresh.shutdown()
+
+
+# --- conv2d reads integer and float32 arrays as their float64 values ------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32], ids=["int64", "float32"])
+def test_conv2d_computes_in_float64_from_other_real_dtypes(dtype) -> None:
+    x = np.arange(32).reshape(1, 4, 4, 2) % 5
+    w = np.arange(8).reshape(2, 2, 2, 1) % 3 - 1
+    expected = conv2d(x.astype(np.float64), w.astype(np.float64))
+    observed = conv2d(x.astype(dtype), w.astype(dtype))
+    assert observed.dtype == np.float64
+    np.testing.assert_array_equal(observed, expected)  # small integers: every sum is exact
