@@ -214,7 +214,8 @@ def _forget_pool_after_fork() -> None:
     _pool_lock = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
+# pragma: no branch below: os.register_at_fork exists on every POSIX Python (not on Windows)
+if hasattr(os, "register_at_fork"):  # pragma: no branch
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 

@@ -87,6 +87,8 @@ def test_finite_number_refuses_a_number_out_of_range() -> None:
         finite_number("h", float("nan"))
     with pytest.raises(StrategyArgumentError, match=r"^h: expected a finite number >= 1"):
         finite_number("h", 0.5, low=1.0, inclusive=True)
+    with pytest.raises(StrategyArgumentError, match=r"^h: .*, got '1'$"):
+        finite_number("h", "1")
 
 
 @pytest.mark.parametrize(
