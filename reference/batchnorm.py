@@ -214,7 +214,8 @@ def _forget_pool_after_fork() -> None:
     _pool_lock = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
+# pragma: no branch below: os.register_at_fork exists on every POSIX Python (not on Windows)
+if hasattr(os, "register_at_fork"):  # pragma: no branch
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
@@ -479,8 +480,10 @@ _BAD_VALUES = [
     ("x", np.array([[1.0, np.inf], [2.0, 3.0], [4.0, 5.0]])),
     ("x", np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]])),
     ("x", [["a", "b"]]),
+    ("x", np.array([[1e308, 0.0], [1e308, 1.0], [0.0, 2.0]])),  # finite, column sum overflows
     ("gamma", np.ones(3)),
     ("gamma", np.array([1.0, np.nan])),
+    ("gamma", ["a", "b"]),
     ("beta", np.ones((2, 1))),
     ("beta", np.array([np.inf, 0.0])),
     ("dy", np.ones((2, 2))),

@@ -239,6 +239,8 @@ CONTRACT = [
             bad("mu", np.array([1j, 0.0]), np.eye(2), match="^mu: expected real"),
             bad("sigma", np.zeros(2), np.eye(2, dtype=bool), match="^sigma: expected real"),
             bad("mu", np.array([True, False]), np.eye(2), match="^mu: expected real"),
+            bad("sigma", np.zeros(2), [[1.0, 0.0], [0.0]], id="sigma-ragged"),
+            bad("mu", ["a", "b"], np.eye(2), id="mu-not-numbers"),
         ],
         also=["symmetric_moment_matching_points"],
     ),

@@ -209,8 +209,10 @@ def cross_entropy_grad(y: ArrayLike, z: ArrayLike) -> Array:
 _LOGIT_LIMITS = {"max_abs_logit": 1e4}
 _LABEL_ERRORS = [
     bad("y", y=np.array([1.0, 0.0]), z=np.zeros(3), match=r"^y: shape \(2,\) does not match"),
-    bad("y", y=np.array([-0.25, 1.25]), z=np.zeros(2), match="^y: expected y >= 0"),
+    # the message names the first negative entry (a 0.0 before it is not negative)
+    bad("y", y=np.array([0.0, 1.25, -0.25]), z=np.zeros(3), match=r"^y: .*-0.25 at index \(2,\)"),
     bad("y", y=np.array([0.5, 0.6]), z=np.zeros(2), match="^y: expected each y"),
+    bad("y", y=[[0.5, 0.5], [0.5, 0.6]], z=np.zeros((2, 2)), match=r"batch index \(1,\)$"),
     bad("y", y=np.array([0.5, 0.5 - 3 * EPS]), z=np.zeros(2), match="^y: expected each y"),
     bad("y", y=np.array([np.nan, 1.0]), z=np.zeros(2), match="^y: expected finite"),
     bad("z", y=np.array([0.0, 1.0]), z=np.array([0.0, np.inf]), match="^z: expected finite"),
@@ -225,14 +227,14 @@ CONTRACT = [
         "(z, axis=-1)",
         limits=_LOGIT_LIMITS,
         error_inputs=[
-            bad("z", z=np.array([1.0, np.nan]), match="^z: expected finite"),
+            bad("z", z=np.array([1.0, np.nan]), match=r"^z: .* got nan at index \(1,\)$"),
             bad("z", z=np.array([1.0, np.inf]), match="^z: expected finite"),
             bad("z", z=np.array([[1.0, 2.0], [-np.inf, 0.0]]), match="^z: expected finite"),
             bad("z", z=np.array(1.0), match="^z: expected at least one axis"),
             bad("z", z=np.zeros((2, 0)), match="^z: expected no empty axis"),
             bad("axis", z=np.zeros(3), axis=1, match="^axis: 1 is out of range"),
-            bad("axis", z=np.zeros(3), axis=0.5, match="^axis: expected an int"),
-            bad("z", z=["a", "b"], match="^z: expected a real array"),
+            bad("axis", z=np.zeros(3), axis=0.5, match="^axis: expected an int, got float$"),
+            bad("z", z=["a", "b"], match="^z: expected a real array, got list$"),
         ],
     ),
     Record(

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
 from properties.report import frameworks
+from properties.report.markup import pre, table
 from properties.report.model import (
     Bench,
     CatalogueEntry,
@@ -24,6 +25,7 @@ from properties.report.model import (
     Theorem,
     grades,
 )
+from properties.report.mutation import MUTATION_JSON, render_mutation
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
@@ -90,26 +92,6 @@ def bench_time(value: float) -> str:
 def bench_order(b: Bench) -> tuple[str, float, str, float]:
     """Benchmarks by group, then size, then case, fastest first."""
     return (b.group, b.size or 0.0, b.case, b.median)
-
-
-def pre(text: str, cls: str = "") -> str:
-    """Preformatted, escaped text (nothing for an empty string)."""
-    return f'<pre class="{cls}">{escape(text)}</pre>' if text else ""
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """An HTML table; cells are markup already (escape before), ``num:`` right-aligns."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{c[4:]}</td>' if c.startswith("num:") else f"<td>{c}</td>"
-            for c in row
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def failure(test: dict[str, Any]) -> str:
@@ -425,6 +407,7 @@ def html_page(r: Report) -> str:
         others and f"<h3>Other failing tests (meta tests, benchmarks, collection)</h3>{others}",
         f"<h2 id=errata>Errata of the answer key</h2>{errata_section(r.errata)}",
         f"<h2 id=coverage>Coverage</h2>{coverage_section(r.coverage, r.coverage_link)}",
+        render_mutation(MUTATION_JSON),
         f"<h2 id=benchmarks>Benchmarks</h2>{benchmark_section(r.benches, r.bench_figures)}",
         f"<h2 id=frameworks>Frameworks</h2>{frameworks.html_section()}",
         "<h2 id=plots>Plots</h2><div class=grid>",
