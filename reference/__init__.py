@@ -26,7 +26,7 @@ from reference.contract import contract_modules
 
 #: the version of nnlaws, in one place: the build reads it from here (pyproject.toml,
 #: ``[tool.setuptools.dynamic]``) and ``properties.__version__`` is this object
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 #: contract name -> module of this package that defines it (from the records)
 CONTRACT_MODULES: dict[str, str] = contract_modules()
