@@ -304,6 +304,10 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
 
     _LAST_CALL = None
     previous = signal.signal(signal.SIGALRM, expire)
+    # SA_RESTART: a system call interrupted by the alarm resumes instead of failing with
+    # EINTR, so native code under audit (XLA's compiler aborts on EINTR) never sees the
+    # timer; Python still runs `expire` at its next bytecode (sleeps return early anyway)
+    signal.siginterrupt(signal.SIGALRM, False)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield

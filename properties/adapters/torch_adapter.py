@@ -46,9 +46,15 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 
 def _nchw_conv(x, w, b, stride, padding, dilation) -> torch.Tensor:
-    """``F.conv2d`` on contract-layout tensors, returning a contract-layout tensor."""
+    """``F.conv2d`` on contract-layout tensors, returning a contract-layout tensor.
+
+    The kernel is made contiguous after the permutation: with a permuted (strided) OIHW
+    view, autograd's CPU ``slow_conv2d`` backward raises ``RuntimeError: slow_conv2d:
+    grad_weight must be contiguous`` (x of shape (1, 2, 1, 2), a 2 x 1 kernel, C_out = 1),
+    a finding recorded in ``meta/test_adapters.py``; a copy sidesteps it.
+    """
     y = F.conv2d(
-        x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), b, stride, padding, dilation
+        x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1).contiguous(), b, stride, padding, dilation
     )  # (B, C_out, W', H')
     return y.permute(0, 2, 3, 1)
 

@@ -62,6 +62,22 @@ def test_torch_functional_batch_norm_accepts_one_example() -> None:
     np.testing.assert_array_equal(y.numpy(), [[2.0]])
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=RuntimeError,
+    reason="finding: torch 2.13 CPU autograd of F.conv2d with a permuted (non-contiguous) "
+    "kernel raises 'slow_conv2d: grad_weight must be contiguous' (x (1, 2, 1, 2) NHWC, "
+    "a 2 x 1 kernel, C_in = 2, C_out = 1), a valid input; the adapter copies the kernel",
+)
+def test_torch_conv2d_backward_accepts_a_permuted_kernel() -> None:
+    torch = pytest.importorskip("torch")
+    x = torch.ones((1, 2, 1, 2), dtype=torch.float64, requires_grad=True)
+    w = torch.ones((2, 1, 2, 1), dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.conv2d(x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1))
+    (dw,) = torch.autograd.grad(y.sum(), (w,))
+    np.testing.assert_array_equal(dw.numpy(), np.ones((2, 1, 2, 1)))
+
+
 @pytest.mark.frameworks
 @pytest.mark.parametrize("adapter", sorted(FRAMEWORK))
 def test_adapter_audit(adapter: str, tmp_path: Path) -> None:

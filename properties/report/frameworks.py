@@ -25,6 +25,8 @@ from pathlib import Path
 
 #: where ``make report`` keeps the section's data
 FRAMEWORKS_JSON = Path("reports") / "frameworks.json"
+#: per-property time limit of a framework audit, seconds (generous: XLA compiles per shape)
+FRAMEWORK_TIMEOUT = 900
 #: verdicts that make the meta test fail
 BAD = ("failed", "xpass")
 
@@ -78,6 +80,9 @@ def audit(
         sys.executable, "-m", "pytest", "--impl-module", f"properties.adapters.{adapter}",
         f"--hypothesis-profile={profile}", "-p", "no:cacheprovider", "--benchmark-disable",
         "-q", f"--junitxml={junit}", "-o", "junit_family=xunit1",
+        # JAX compiles once per new shape: a property may take minutes on a shared
+        # machine, and the audit never fails an implementation for being slow
+        f"--impl-timeout={FRAMEWORK_TIMEOUT}",
     ]  # fmt: skip
     # No coverage of the subprocess: the report's number is the suite's own run.
     env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE")}
