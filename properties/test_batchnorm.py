@@ -44,7 +44,8 @@ accuracy grade; steps and bounds live in ``properties.tolerance.batchnorm``, ora
   estimate plus a rounding bound that includes the offset of x).
 * (b) the key's dl/dxhat, dl/dsigma^2 and dl/dmu against central differences of l as a
   function of xhat, of sigma^2 (mu fixed) and of mu (sigma^2 recomputed from mu); the
-  key's second dl/dmu term against its rounding bound; the key's assembly of dx,
+  key's mu, sigma^2, xhat and first dl/dmu term against the definition with exact
+  sums; the key's second dl/dmu term against its rounding bound; the key's assembly of dx,
   dgamma, dbeta against the implementation under test.
 * (c) the structural laws above, with sums taken by ``math.fsum``.
 * (d) the forward's moments, and the default eps.
@@ -96,6 +97,7 @@ from properties.tolerance import (
     key_dvar_loss_rounding_scale,
     key_dxhat_bound,
     key_dxhat_loss_rounding_scale,
+    key_statistics_bounds,
     shift_invariance_bounds,
     twice,
 )
@@ -272,6 +274,24 @@ def test_key_dvar_is_dl_dsigma2(case, data):
         fd.estimate,
         key_dvar_bound(fd, w, ref.xhat, ref.s, np.abs(dy * gamma), err_xhat),
         what="<dl/dsigma^2, w> (key's formula) against l as a function of sigma^2",
+    )
+
+
+@given(case=batches())
+def test_key_statistics_are_the_definitions(case):
+    """The key's mu, sigma^2, xhat and first dl/dmu term -sum dxhat / s are the definitions'."""
+    x, gamma, dy, eps = case.x, case.gamma, case.dy, case.eps_value
+    key = batchnorm_key_terms(dy, x, gamma, eps)
+    ref = Definition(x, eps)
+    bounds = key_statistics_bounds(x, dy, gamma, eps)
+    assert_close(key.mu, ref.mu, bounds.mu, what="the key's mu against mean(x) (exact sum)")
+    assert_close(key.var, ref.var, bounds.var, what="the key's sigma^2 against mean((x - mu)^2)")
+    assert_close(key.xhat, ref.xhat, bounds.xhat, what="the key's xhat against (x - mu) / s")
+    assert_close(
+        key.dmu_direct,
+        -column_fsums(dy * gamma) / ref.s,
+        bounds.dmu_direct,
+        what="the key's first dl/dmu term against -sum(dy gamma) / s (exact sum)",
     )
 
 

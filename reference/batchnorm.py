@@ -39,7 +39,7 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reference.contract import Record, bad_arguments
+from reference.contract import Record, bad, bad_arguments
 
 #: the contract's default eps
 DEFAULT_EPS: float = 1e-5
@@ -502,16 +502,38 @@ _BAD_VALUES = [
     ("eps", True),
 ]
 
+#: bad calls whose message is checked beyond its argument: (argument, new values, match)
+_REPORTED = [
+    ("x", {"x": np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]])}, r"^x: contains non-finite"),
+    ("x", {"x": np.array([[1e308, 0.0], [1e308, 1.0], [0.0, 2.0]])}, r"^x: column sums overflow"),
+    (
+        "eps",
+        {"x": np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0]]), "eps": 0.0},
+        r"^eps: is 0 and feature 1 of x is constant, so sigma\^2 \+ eps = 0 and xhat is undefined$",
+    ),
+]
+
+_FORWARD = ("x", "gamma", "beta", "eps")
+_BACKWARD = ("dy", "x", "gamma", "eps")
+#: the _REPORTED calls of each function, by its parameters
+_REPORTED_CALLS = {
+    parameters: [
+        bad(arg, **{k: v for k, v in {**_VALID, **values}.items() if k in parameters}, match=match)
+        for arg, values, match in _REPORTED
+    ]
+    for parameters in (_FORWARD, _BACKWARD)
+}
+
 CONTRACT = [
     Record(
         "batchnorm_forward",
         "(x, gamma, beta, eps=1e-5)",
-        error_inputs=bad_arguments(_VALID, _BAD_VALUES, ("x", "gamma", "beta", "eps")),
+        error_inputs=bad_arguments(_VALID, _BAD_VALUES, _FORWARD) + _REPORTED_CALLS[_FORWARD],
     ),
     Record(
         "batchnorm_backward",
         "(dy, x, gamma, eps=1e-5)",
-        error_inputs=bad_arguments(_VALID, _BAD_VALUES, ("dy", "x", "gamma", "eps")),
+        error_inputs=bad_arguments(_VALID, _BAD_VALUES, _BACKWARD) + _REPORTED_CALLS[_BACKWARD],
         also=["batchnorm_key_terms"],
     ),
 ]

@@ -242,6 +242,16 @@ def _with(array: np.ndarray, value: float) -> np.ndarray:
     return out
 
 
+#: a wrong rank's message spells the argument's layout
+_LAYOUT = {
+    "x": r"^x: expected 4 dimensions \(B, W, H, C_in\), got shape",
+    "w": r"^w: expected 4 dimensions \(k1, k2, C_in, C_out\), got shape",
+    "b": r"^b: expected 1 dimensions \(C_out,\), got shape",
+    "dy": r"^dy: expected 4 dimensions \(B, W', H', C_out\), got shape",
+}
+#: the message of w = zeros((2, 2, 3, 4)) against x = _X: both channel counts
+_CHANNELS = r"^w: has 3 input channels \(axis 2\) but x has 2 \(axis 3\)$"
+
 CONTRACT = [
     Record(
         "conv2d_output_shape",
@@ -256,6 +266,25 @@ CONTRACT = [
             bad("kernel_size", _SHAPE, 3, (2, 2, 2)),
             bad("kernel_size", _SHAPE, 3, 2),
             bad("kernel_size", _SHAPE, 3, (9, 1), id="empty-output"),
+            # the message's numbers: the kernel's span against the padded size, per axis
+            bad(
+                "kernel_size",
+                _SHAPE,
+                3,
+                (9, 1),
+                padding=(1, 0),
+                match=r"^kernel_size: empty output along W: the dilated kernel spans 9 "
+                r"positions but the padded input has only 4 \+ 2\*1 = 6$",
+            ),
+            bad(
+                "kernel_size",
+                _SHAPE,
+                3,
+                (1, 9),
+                padding=(0, 2),
+                match=r"^kernel_size: empty output along H: the dilated kernel spans 9 "
+                r"positions but the padded input has only 4 \+ 2\*2 = 8$",
+            ),
             bad("stride", _SHAPE, 3, (2, 2), (1, 0)),
             bad("padding", _SHAPE, 3, (2, 2), (1, 1), (1.5, 0)),
             bad("dilation", _SHAPE, 3, (2, 2), (1, 1), (0, 0), (1, -1)),
@@ -264,7 +293,7 @@ CONTRACT = [
                 np.array(_SHAPE),
                 3,
                 (2, 2),
-                match=r"^input_shape: .*a tuple of 4 Python ints",
+                match=r"^input_shape: .*a tuple of 4 Python ints .*, got a numpy\.ndarray ",
             ),
             bad("input_shape", (1, True, 4, 2), 3, (2, 2), match=r"^input_shape: .*must be ints"),
             bad("out_channels", _SHAPE, True, (2, 2), match=r"^out_channels: .*an int >= 1"),
@@ -275,20 +304,20 @@ CONTRACT = [
         "conv2d",
         "(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1))",
         error_inputs=[
-            bad("x", x=np.zeros((4, 4, 2)), w=_W),
+            bad("x", x=np.zeros((4, 4, 2)), w=_W, match=_LAYOUT["x"]),
             bad("x", x=np.zeros((0, 4, 4, 2)), w=_W),
             bad("x", x=np.where(np.eye(4)[None, :, :, None] > 0, np.nan, _X), w=_W),
             bad("x", x=_with(_X, np.inf), w=_W),
             bad("x", x=_X.astype(complex), w=_W),
-            bad("w", x=_X, w=np.zeros((2, 2, 2))),
-            bad("w", x=_X, w=np.zeros((2, 2, 3, 3)), id="channel-mismatch"),
+            bad("w", x=_X, w=np.zeros((2, 2, 2)), match=_LAYOUT["w"]),
+            bad("w", x=_X, w=np.zeros((2, 2, 3, 4)), match=_CHANNELS, id="channel-mismatch"),
             bad("w", x=_X, w=np.zeros((0, 2, 2, 3)), id="empty-kernel"),
             bad("w", x=_X, w=np.zeros((2, 2, 2, 0)), id="no-output-channel"),
             bad("w", x=_X, w=_with(_W, -np.inf)),
             bad("w", x=_X, w=np.zeros((5, 2, 2, 3)), id="empty-output-W"),
             bad("w", x=_X, w=_W, dilation=(1, 4), id="empty-output-H"),
             bad("b", x=_X, w=_W, b=np.zeros(2)),
-            bad("b", x=_X, w=_W, b=np.zeros((3, 1))),
+            bad("b", x=_X, w=_W, b=np.zeros((3, 1)), match=_LAYOUT["b"]),
             bad("b", x=_X, w=_W, b=_with(np.zeros(3), np.nan)),
             bad("stride", x=_X, w=_W, stride=(0, 1)),
             bad("stride", x=_X, w=_W, stride=(1,)),
@@ -306,7 +335,8 @@ CONTRACT = [
                 "x",
                 x=np.full((1, 2, 2, 1), 1e308),
                 w=np.full((2, 2, 1, 1), 2.0),
-                match="^x: finite inputs, but the output overflows",
+                match=r"^x: finite inputs, but the output overflows float64 "
+                r"at index \(0, 0, 0, 0\) ",
                 id="overflow",
             ),
         ],

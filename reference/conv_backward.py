@@ -40,7 +40,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from reference.contract import Record, bad
-from reference.conv import _W, _X, Pair, _finite_array, _geometry, _with
+from reference.conv import _CHANNELS, _LAYOUT, _W, _X, Pair, _finite_array, _geometry, _with
 
 
 def conv2d_backward(
@@ -115,15 +115,21 @@ CONTRACT = [
         "conv2d_backward",
         "(dy, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1))",
         error_inputs=[
-            bad("dy", dy=np.zeros((1, 3, 3)), x=_X, w=_W, id="dy-rank"),
+            bad("dy", dy=np.zeros((1, 3, 3)), x=_X, w=_W, match=_LAYOUT["dy"], id="dy-rank"),
             bad("dy", dy=np.zeros((1, 2, 3, 3)), x=_X, w=_W, id="dy-not-output-shape"),
             bad("dy", dy=np.zeros((1, 3, 3, 2)), x=_X, w=_W, id="dy-wrong-C_out"),
             bad("dy", dy=_DY, x=_X, w=_W, stride=(2, 1), id="dy-shape-for-stride-1"),
             bad("dy", dy=_with(_DY, np.nan), x=_X, w=_W),
             bad("dy", dy=_DY.astype(complex), x=_X, w=_W),
             bad("x", dy=_DY, x=_with(_X, np.inf), w=_W),
-            bad("x", dy=_DY, x=np.zeros((4, 4, 2)), w=_W),
-            bad("w", dy=_DY, x=_X, w=np.zeros((2, 2, 3, 3)), id="channel-mismatch"),
+            bad("x", dy=_DY, x=np.zeros((4, 4, 2)), w=_W, match=_LAYOUT["x"]),
+            bad("x", dy=_DY, x=np.zeros((0, 4, 4, 2)), w=_W, id="empty-batch"),
+            bad("w", dy=_DY, x=_X, w=np.zeros((2, 2, 2)), match=_LAYOUT["w"]),
+            bad("w", dy=_DY, x=_X, w=_with(_W, np.nan)),
+            bad(
+                "w", dy=_DY, x=_X, w=np.zeros((2, 2, 3, 4)), match=_CHANNELS, id="channel-mismatch"
+            ),
+            bad("w", dy=_DY, x=_X, w=np.zeros((2, 2, 2, 0)), id="no-output-channel"),
             bad("w", dy=_DY, x=_X, w=np.zeros((5, 2, 2, 3)), id="empty-output"),
             bad("stride", dy=_DY, x=_X, w=_W, stride=(0, 1)),
             bad("padding", dy=_DY, x=_X, w=_W, padding=(-1, 0)),

@@ -218,6 +218,29 @@ def min_trace_frame(sigma: ArrayLike, k: int) -> np.ndarray:
 
 # --- the contract records (reference.contract) ---------------------------------------
 
+#: sigma at the scale 2**40 (so the internal power-of-2 scale is not 1), where the error
+#: message must report sigma's own numbers: the asymmetry 1 against m eps max|sigma|, the
+#: smallest eigenvalue against -10 m eps |sigma|
+_BIG = 2.0**40
+_REPORTED = [
+    bad(
+        "sigma",
+        np.zeros(2),
+        np.array([[_BIG, 1.0], [0.0, _BIG]]),
+        match=r"^sigma: not symmetric: max \|sigma - sigma\^T\| = 1\.000e\+00 > "
+        r"m \* eps \* max\|sigma\| = 4\.883e-04$",
+        id="not-symmetric-at-2**40",
+    ),
+    bad(
+        "sigma",
+        np.zeros(2),
+        np.diag([_BIG, -(2.0**30)]),
+        match=r"^sigma: not positive semi-definite: smallest eigenvalue -1\.074e\+09 < "
+        r"-10 \* m \* eps \* \|sigma\| = -4\.883e-03$",
+        id="not-psd-at-2**40",
+    ),
+]
+
 CONTRACT = [
     Record(
         "moment_matching_points",
@@ -241,6 +264,7 @@ CONTRACT = [
             bad("mu", np.array([True, False]), np.eye(2), match="^mu: expected real"),
             bad("sigma", np.zeros(2), [[1.0, 0.0], [0.0]], id="sigma-ragged"),
             bad("mu", ["a", "b"], np.eye(2), id="mu-not-numbers"),
+            *_REPORTED,
         ],
         also=["symmetric_moment_matching_points"],
     ),
@@ -260,6 +284,8 @@ CONTRACT = [
             bad("k", np.eye(2), True, id="k-bool"),
             bad("sigma", np.eye(2) * (1 + 1j), 1, match="^sigma: expected real"),
             bad("sigma", np.eye(2, dtype=bool), 1, match="^sigma: expected real"),
+            bad("k", np.eye(2), 1.0, match="^k: expected an integer, got float$"),
+            *(bad(c.argument, c.args[1], 1, match=c.match, id=c.id) for c in _REPORTED),
         ],
     ),
 ]

@@ -43,6 +43,12 @@ def test_registry_refuses_an_unknown_name() -> None:
         reference.reference_impl("nope")
 
 
+def test_an_unknown_attribute_of_the_package_is_an_attribute_error() -> None:
+    assert not hasattr(reference, "nope")  # a KeyError here would break hasattr and getattr
+    with pytest.raises(AttributeError, match=r"^module 'reference' has no attribute 'nope'$"):
+        _ = reference.nope
+
+
 def test_dir_of_the_package_lists_every_contract_name() -> None:
     assert set(reference.CONTRACT_NAMES) <= set(dir(reference))
 

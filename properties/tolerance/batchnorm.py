@@ -78,6 +78,7 @@ __all__ = [
     "STEP_X",
     "BatchNormBounds",
     "BatchNormErrorBounds",
+    "KeyStatisticsBounds",
     "batchnorm_error_bounds",
     "batchnorm_exact_bounds",
     "batchnorm_loss_rounding_scale",
@@ -95,6 +96,7 @@ __all__ = [
     "key_dvar_loss_rounding_scale",
     "key_dxhat_bound",
     "key_dxhat_loss_rounding_scale",
+    "key_statistics_bounds",
     "shift_invariance_bounds",
     "twice",
 ]
@@ -473,6 +475,50 @@ def key_dmu_second_bound(x: np.ndarray, centred: np.ndarray, dvar: np.ndarray) -
     n = _roundings(m)
     tol = np.abs(dvar) * 2 / m * EPS * n * (np.abs(x).sum(0) + np.abs(centred).sum(0))
     return Bound(tol, "sum(x - mu) = 0 exactly; in float64 it is m times the mean's rounding")
+
+
+class KeyStatisticsBounds(NamedTuple):
+    """Componentwise bounds on the key's statistics and its direct term of dl/dmu."""
+
+    mu: Bound  # (d,)
+    var: Bound  # (d,)
+    xhat: Bound  # (m, d)
+    dmu_direct: Bound  # (d,)
+
+
+def key_statistics_bounds(
+    x: np.ndarray, dy: np.ndarray, gamma: np.ndarray, eps: float
+) -> KeyStatisticsBounds:
+    """The key's mu, sigma^2, xhat and -sum dxhat / s against the definition (exact sums).
+
+    The componentwise model of the module docstring, plus the oracle's own roundings
+    (``Definition``: exactly rounded sums, so one rounding per operation):
+
+    * mu: a sum of m terms, ``delta = EPS n xmax`` (the oracle's rounding included);
+    * sigma^2 = mean((x - fl(mu))^2): the centred values are off by ``delta + EPS |x - mu|``,
+      so the mean of squares by ``2 delta mean|x - mu| + 4 delta^2`` (mean|x - mu| <=
+      sigma) plus ``EPS n sigma^2`` for the sum of squares;
+    * xhat: ``batchnorm_error_bounds``' model plus 2 EPS of the same terms for the oracle;
+    * -sum dxhat / s: the sum of m products ``EPS n``, and 1/s relatively by half the
+      relative error of sigma^2 + eps, both of ``sum |dy gamma| / s``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    m = x.shape[0]
+    n = _roundings(m)
+    floor = n * TINY
+    col = _columns(x, eps)
+    xmax = np.abs(x).max(axis=0)
+    var = ((x - col.mu) ** 2).mean(axis=0)
+    delta = EPS * n * xmax
+    err_var = 2 * delta * np.sqrt(var) + 4 * delta**2 + EPS * n * var + floor
+    model = batchnorm_error_bounds(x, gamma, np.zeros_like(gamma), dy, eps).xhat
+    err_xhat = model + 2 * EPS * (xmax / col.s + np.abs(col.xhat))
+    rel_s = err_var / (2 * col.s**2) + EPS
+    err_direct = (EPS * n + rel_s) * np.abs(dy * gamma).sum(axis=0) / col.s + floor
+    why = "componentwise rounding model of the key's statistics + the oracle's roundings"
+    return KeyStatisticsBounds(
+        Bound(delta + floor, why), Bound(err_var, why), Bound(err_xhat, why), Bound(err_direct, why)
+    )
 
 
 def key_dmu_loss_rounding_scale(
