@@ -176,7 +176,8 @@ def symmetric_moment_matching_points(mu: ArrayLike, sigma: ArrayLike) -> np.ndar
         return centre[None, :].copy()
     root = np.sqrt(r * d[m - r :]) * np.sqrt(scale)
     half = (U[:, m - r :] * root).T  # (r, m): rows sqrt(r d_i) u_i^T
-    return centre + np.concatenate([half, -half])  # finite, as in moment_matching_points
+    # finite, as in moment_matching_points
+    return centre + np.concatenate([half, -half])
 
 
 def min_trace_frame(sigma: ArrayLike, k: int) -> np.ndarray:
