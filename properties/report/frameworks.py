@@ -18,7 +18,6 @@ import resource
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from html import escape
 from pathlib import Path
@@ -52,18 +51,20 @@ class AdapterAudit:
         return {name: v for name, v in self.verdicts.items() if v["verdict"] in BAD}
 
 
-def _verdict(case: ET.Element, expected: dict[str, str]) -> dict[str, str]:
-    """``held`` / ``failed`` / ``xfail`` / ``xpass`` for one JUnit test case."""
-    failure = case.find("failure")
-    if failure is None:
-        failure = case.find("error")
-    name = case.get("name", "").split("[")[0]
+def _verdict(found: dict, expected: dict[str, str]) -> dict[str, str]:
+    """``held`` / ``failed`` / ``xfail`` / ``xpass`` for one property of ``nnlaws audit --json``.
+
+    An error (an exception, a crash of the framework) or a time-out counts as failed,
+    with the audit's message as the reason.
+    """
+    name = found["name"].split("[")[0]
+    failed = found["verdict"] != "held"
     if name in expected:
-        verdict = "xfail" if failure is not None else "xpass"
-        return {"verdict": verdict, "reason": expected[name]}
-    if failure is None:
+        return {"verdict": "xfail" if failed else "xpass", "reason": expected[name]}
+    if not failed:
         return {"verdict": "held", "reason": ""}
-    return {"verdict": "failed", "reason": (failure.get("message") or "")[:2000]}
+    reason = f"{found['verdict']}: {found['message']}\n{found['counterexample']}".strip()
+    return {"verdict": "failed", "reason": reason[:2000]}
 
 
 def _children_cpu() -> float:
@@ -73,16 +74,17 @@ def _children_cpu() -> float:
 
 
 def audit(
-    adapter: str, framework: str, expected: dict[str, str], junit: Path, profile: str = "ci"
+    adapter: str, framework: str, expected: dict[str, str], report: Path, profile: str = "ci"
 ) -> AdapterAudit:
     """Audit ``properties.adapters.<adapter>`` in a subprocess and classify every property."""
+    # `nnlaws audit`: each theorem module in its own process, so a framework that crashes
+    # (XLA aborts on a compiler check) loses that property, not the whole audit
     command = [
-        sys.executable, "-m", "pytest", "--impl-module", f"properties.adapters.{adapter}",
-        f"--hypothesis-profile={profile}", "-p", "no:cacheprovider", "--benchmark-disable",
-        "-q", f"--junitxml={junit}", "-o", "junit_family=xunit1",
+        sys.executable, "-m", "properties.auditing", "audit", f"properties.adapters.{adapter}",
+        f"--profile={profile}", f"--json={report}", "-q", "--jobs=2",
         # JAX compiles once per new shape: a property may take minutes on a shared
         # machine, and the audit never fails an implementation for being slow
-        f"--impl-timeout={FRAMEWORK_TIMEOUT}",
+        f"--timeout={FRAMEWORK_TIMEOUT}",
     ]  # fmt: skip
     # No coverage of the subprocess: the report's number is the suite's own run.
     env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE")}
@@ -91,11 +93,12 @@ def audit(
     seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
     result = AdapterAudit(adapter, framework, round(seconds, 1), round(cpu, 1), done.returncode,
                           profile)  # fmt: skip
-    if junit.exists():
-        for case in ET.parse(junit).iter("testcase"):
-            module = case.get("classname", "").rsplit(".", 1)[-1]
-            result.verdicts[f"{module}::{case.get('name')}"] = _verdict(case, expected)
-    if not result.verdicts:  # nothing ran: usage error, crash
+    if report.exists():
+        for implementation in json.loads(report.read_text())["implementations"]:
+            for found in implementation["properties"]:
+                if found["verdict"] != "not applicable":
+                    result.verdicts[found["key"]] = _verdict(found, expected)
+    if not result.verdicts:  # nothing ran: usage error
         result.verdicts["(audit)"] = {"verdict": "failed", "reason": done.stdout[-2000:]}
     return result
 
