@@ -40,12 +40,16 @@ from properties.strategies import (
     LABEL_KINDS,
     batches,
     conv2d_arrays,
+    conv2d_backward_problems,
     conv2d_configs,
     empty_conv2d_configs,
     feature_shifts,
+    frame_problems,
+    ky_fan_problems,
     labelled_logits,
     logits,
     mean_vectors,
+    moment_problems,
     orthogonal_matrices,
     orthonormal_frames,
     psd_from_spectrum,
@@ -114,6 +118,9 @@ def test_docstring_examples_run() -> None:
 # --- eager validation ------------------------------------------------------------------
 
 INVALID: list[tuple[Callable[[], object], str]] = [
+    (lambda: conv2d_backward_problems(configs=1), "configs"),
+    (lambda: conv2d_backward_problems(elements=1.0), "elements"),
+    (lambda: conv2d_arrays(find(conv2d_configs(), lambda _: True), kinds=()), "kinds"),
     (lambda: conv2d_configs(kernel=0), "kernel"),
     (lambda: conv2d_configs(padding=-1), "padding"),
     (lambda: conv2d_configs(batch=True), "batch"),
@@ -375,3 +382,31 @@ def test_readme_strategy_table_is_the_public_strategies() -> None:
         f"README strategy table: missing {sorted(public - listed)}, "
         f"not public {sorted(listed - public)}"
     )
+
+
+class _Printer:
+    """What IPython's pretty printer hands ``_repr_pretty_``: something with ``text``."""
+
+    def __init__(self) -> None:
+        self.out = ""
+
+    def text(self, value: str) -> None:
+        self.out += value
+
+
+@settings(max_examples=5)
+@given(moment_problems(), ky_fan_problems(), frame_problems(), conv2d_backward_problems())
+def test_problems_print_their_key_facts(moment, ky_fan, frame, backward) -> None:
+    """A counterexample names its structure: spectrum and rank, k, Phi^T Phi, shapes."""
+    for problem, facts in [
+        (moment, ["mu=", "eigenvalues=", "rank="]),
+        (ky_fan, [f"k={ky_fan.k}", "eigenvalues="]),
+        (frame, [f"k={frame.k}", "frame^T frame="]),
+        (backward, [f"x {backward.x.shape}", f"dy {backward.dy.shape}"]),
+    ]:
+        text = repr(problem)
+        assert all(fact in text for fact in facts), (facts, text)
+        if hasattr(problem, "_repr_pretty_"):
+            printer = _Printer()
+            problem._repr_pretty_(printer, False)
+            assert printer.out == text

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
+from properties.strategies._args import StrategyArgumentError
 from properties.strategies.conv import (
     CONV_VALUES,
     ConvConfig,
@@ -76,7 +77,7 @@ def conv2d_backward_problems(
     if configs is None:
         configs = conv2d_configs()
     if not isinstance(configs, SearchStrategy):
-        raise ValueError(f"configs: expected a strategy of ConvConfig, got {configs!r}")
+        raise StrategyArgumentError(f"configs: expected a strategy of ConvConfig, got {configs!r}")
     if not isinstance(elements, SearchStrategy):
-        raise ValueError(f"elements: expected a strategy of floats, got {elements!r}")
+        raise StrategyArgumentError(f"elements: expected a strategy of floats, got {elements!r}")
     return _problems(configs, elements)
