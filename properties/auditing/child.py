@@ -178,19 +178,10 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if not item.config.getoption("audit_record"):
         return (yield)
 
-    from hypothesis.statistics import collector
-
-    from properties.report.plugin import summarise_statistics
+    from properties.report.plugin import catching_statistics
 
     _write(item.config, "begin", key=key_of(item))
-    previous = collector.value
-
-    def note(stats: dict[str, Any]) -> None:
-        item.stash[_STATS] = summarise_statistics(stats)
-        if previous is not None:
-            previous(stats)
-
-    with collector.with_value(note):
+    with catching_statistics(item, _STATS):
         return (yield)
 
 

@@ -21,6 +21,7 @@ import platform
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="where to write the per-test record for the report (relative to rootdir)",
     )
+
+
+@contextmanager
+def catching_statistics(item: pytest.Item, key: pytest.StashKey[dict[str, Any]]) -> Iterator[None]:
+    """Store Hypothesis's statistics for ``item`` (summarised) under ``key`` while it runs.
+
+    Wrap the call from a ``trylast`` hook wrapper, inside Hypothesis's own, so this is
+    the callback the engine calls; the callback it replaced still gets the dict.
+    """
+    previous = collector.value
+
+    def note(stats: dict[str, Any]) -> None:
+        item.stash[key] = summarise_statistics(stats)
+        if previous is not None:
+            previous(stats)
+
+    with collector.with_value(note):
+        yield
 
 
 def summarise_statistics(stats: dict[str, Any]) -> dict[str, Any]:
@@ -138,14 +157,7 @@ class Recorder:
         ``trylast`` puts this wrapper inside Hypothesis's, so ours is the callback the
         engine calls; it forwards the dict to the callback it replaced.
         """
-        previous = collector.value
-
-        def note(stats: dict[str, Any]) -> None:
-            item.stash[_STATS] = summarise_statistics(stats)
-            if previous is not None:
-                previous(stats)
-
-        with collector.with_value(note):
+        with catching_statistics(item, _STATS):
             return (yield)
 
     @pytest.hookimpl(wrapper=True)
