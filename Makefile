@@ -16,6 +16,7 @@ PROFILE ?= $(if $(CI),ci,dev)
 # worker). The ci profile is derandomized, so its verdicts do not depend on the worker;
 # the dev profile's example database is safe for concurrent use. WORKERS=0: no xdist.
 WORKERS ?= 2
+XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 REPORT_PROFILE ?= dev
 REPORT_OUTPUTS := reports/index.html reports/summary.md reports/results.json reports/junit.xml \
 	reports/frameworks.json \
@@ -35,8 +36,7 @@ lint: $(STAMP)
 
 # the framework audits (marker `frameworks`, minutes each) run in `make report` only
 test: lint
-	$(PY) -m pytest -m "not frameworks" --hypothesis-profile=$(PROFILE) --benchmark-disable \
-		$(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
+	$(PY) -m pytest -m "not frameworks" --hypothesis-profile=$(PROFILE) --benchmark-disable $(XDIST)
 
 # Flake-freedom you can rerun: the theorem properties (not the meta tests) under N random
 # Hypothesis seeds (dev profile); one line per seed, then `seeds: N run, F failed`.
@@ -62,18 +62,24 @@ mutation: $(MUTATION_STAMP)
 	$(PY) -m properties.meta.mutation_summary
 
 # The report is built whatever the suite's outcome (a failing theorem is what it is for);
-# the target then exits with pytest's status, so CI still sees the failure. A failure of
-# the builder itself exits with the builder's status. junit_family=xunit1 is the JUnit
-# flavour that keeps record_property (errata, Hypothesis statistics) in junit.xml.
+# the target then exits with the first failing pytest status, so CI still sees the
+# failure. A failure of the builder itself exits with the builder's status. Two runs:
+# the suite (every test, benchmarks run once as tests) on WORKERS processes under
+# coverage, then the benchmarks alone, timed, in one process (pytest-benchmark does not
+# time under xdist, and timings want a core to themselves). junit_family=xunit1 is the
+# JUnit flavour that keeps record_property (errata, Hypothesis statistics) in junit.xml.
 report: $(STAMP)
 	rm -rf $(REPORT_OUTPUTS)
 	mkdir -p reports/coverage reports/benchmarks
 	status=0; \
 	$(PY) -m pytest -p properties.report.plugin --hypothesis-profile=$(REPORT_PROFILE) \
+		--benchmark-disable $(XDIST) \
 		--cov --cov-branch --cov-report=html:reports/coverage/html \
 		--cov-report=xml:reports/coverage/coverage.xml --cov-report=term \
-		--benchmark-json=reports/benchmarks/benchmarks.json \
 		--junitxml=reports/junit.xml -o junit_family=xunit1 || status=$$?; \
+	$(PY) -m pytest benchmarks -q -p no:cacheprovider --benchmark-only \
+		--benchmark-json=reports/benchmarks/benchmarks.json \
+		|| { s=$$?; [ $$status -ne 0 ] || status=$$s; }; \
 	$(PY) -m properties.report.build || exit $$?; \
 	echo "make report: pytest exit status $$status; open reports/index.html"; \
 	exit $$status

@@ -150,9 +150,25 @@ class Run(NamedTuple):
     results: dict[str, Any]
 
 
+def run_fake_suite(root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest on the fake suite in ``root`` with ``options``."""
+    # not an xdist worker's variables: pytest-benchmark would think the fake run distributed
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env = {**inherited, "PYTHONPATH": os.pathsep.join([str(ROOT), str(root / "suite")])}
+    command = [
+        sys.executable, "-m", "pytest", "-p", "properties.audit", "-p", "no:cacheprovider",
+        "-o", "python_files=test_*.py bench_*.py", "--hypothesis-seed=0", *options, "suite",
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """Run the fake suite once with the plugin, coverage and benchmarks; build the report."""
+    """Run the fake suite as ``make report`` runs the real one; build the report.
+
+    Two runs, as there: the suite on two xdist workers with coverage (benchmarks run
+    once as tests), then the benchmarks alone, timed.
+    """
     root = tmp_path_factory.mktemp("fake-suite")
     suite = root / "suite"
     suite.mkdir()
@@ -161,19 +177,17 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         (suite / name).write_text(textwrap.dedent(source).lstrip(), encoding="utf-8")
     out = root / "reports"
     (out / "benchmarks").mkdir(parents=True)
-    # not an xdist worker's variables: pytest-benchmark would think the fake run distributed
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    env = {**inherited, "PYTHONPATH": os.pathsep.join([str(ROOT), str(suite)])}
-    command = [
-        sys.executable, "-m", "pytest", "-p", "properties.report.plugin", "-p", "properties.audit",
-        "-p", "no:cacheprovider", "-o", "python_files=test_*.py bench_*.py",
-        "--hypothesis-seed=0", "--cov=fakeref", "--cov-branch",
+    process = run_fake_suite(
+        root, "-p", "properties.report.plugin", "-n", "2", "--dist", "loadfile",
+        "--benchmark-disable", "--cov=fakeref", "--cov-branch",
         "--cov-report=xml:reports/coverage/coverage.xml",
-        "--benchmark-json=reports/benchmarks/benchmarks.json", "--benchmark-max-time=0.001",
-        "--benchmark-min-rounds=3", "--benchmark-warmup=off",
-        "--junitxml=reports/junit.xml", "-o", "junit_family=xunit1", "suite",
-    ]  # fmt: skip
-    process = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+        "--junitxml=reports/junit.xml", "-o", "junit_family=xunit1",
+    )  # fmt: skip
+    timed = run_fake_suite(
+        root, "--benchmark-only", "--benchmark-json=reports/benchmarks/benchmarks.json",
+        "--benchmark-max-time=0.001", "--benchmark-min-rounds=3", "--benchmark-warmup=off",
+    )  # fmt: skip
+    assert timed.returncode == 0, timed.stdout + timed.stderr
     build.build(
         root,
         out,
@@ -203,6 +217,26 @@ def test_fake_run_fails_exactly_where_it_should(run: Run) -> None:
     # the plugin chains Hypothesis's statistics callback: its JUnit properties survive
     junit = (run.root / "reports" / "junit.xml").read_text(encoding="utf-8")
     assert "hypothesis-statistics-suite/test_alpha.py::test_commutes" in junit
+
+
+def test_records_are_the_same_with_and_without_xdist(run: Run) -> None:
+    # each record is built in the worker that ran the test and carried to the controller
+    # on its reports: one process must record exactly what two workers do
+    single = run.root / "single.json"
+    run_fake_suite(
+        run.root, "-p", "properties.report.plugin", "--benchmark-disable",
+        f"--report-results={single}",
+    )  # fmt: skip
+    kept = ("module", "outcome", "uses", "proofs", "user_properties", "counterexample")
+
+    def records(results: dict[str, Any]) -> dict[str, Any]:
+        return {
+            t["nodeid"]: ({k: t[k] for k in kept}, (t["hypothesis"] or {}).get("examples"))
+            for t in results["tests"]
+        }
+
+    assert records(build.load_json(single)) == records(run.results)
+    assert len(run.results["tests"]) == 13
 
 
 def test_every_theorem_is_on_the_page_in_problem_order(run: Run) -> None:

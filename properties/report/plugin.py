@@ -16,6 +16,7 @@ are recorded per file. At the end of the session everything is written as JSON t
 
 from __future__ import annotations
 
+import base64
 import json
 import platform
 import time
@@ -27,6 +28,8 @@ from typing import Any
 
 import hypothesis
 import pytest
+from _hypothesis_pytestplugin import STATS_KEY
+from _pytest.junitxml import xml_key
 from hypothesis.statistics import collector
 
 from properties.audit import declared_names
@@ -37,6 +40,10 @@ from properties.symbolic import MARKER as PROVES
 MAX_TEXT = 20_000
 #: the phases whose test cases count as "examples tried" (shrinking is counted apart)
 EXAMPLE_PHASES = ("explicit", "reuse", "generate")
+#: the report attribute carrying a test's record from the process that ran it (an
+#: xdist worker) to the one that writes the file (the controller): xdist sends every
+#: attribute of a report, and the record is plain JSON data
+RECORD = "nnlaws_record"
 _STATS = pytest.StashKey[dict[str, Any]]()
 
 
@@ -119,7 +126,12 @@ def exception_message(error: BaseException) -> str:
 
 
 class Recorder:
-    """Accumulates one record per test node id and writes them as JSON (a pytest plugin)."""
+    """Accumulates one record per test node id and writes them as JSON (a pytest plugin).
+
+    A record is built where its test runs and travels on the test's reports; the
+    process that writes the file takes it from the reports it logs. Without xdist that
+    is one process; with ``-n`` the workers build and the controller writes.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -167,6 +179,7 @@ class Recorder:
         """Fold each phase's report (setup, call, teardown) into the item's record."""
         report: pytest.TestReport = yield
         entry = self.record(item)
+        setattr(report, RECORD, entry)
         entry["duration"] += report.duration
         entry["user_properties"] = [[str(k), v] for k, v in report.user_properties]
         if _STATS in item.stash:
@@ -185,6 +198,21 @@ class Recorder:
             entry["counterexample"] = counterexample_text(call.excinfo.value)
         return report
 
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Take the record the report carries (the same object, in the running process).
+
+        Under xdist, also put Hypothesis's statistics into the JUnit file: Hypothesis
+        adds them only in the process that ran the test, and an xdist worker writes no
+        JUnit file (pytest issue 7767); the teardown report brings them here.
+        """
+        if hasattr(report, RECORD):
+            self.tests[report.nodeid] = getattr(report, RECORD)
+        xml = self.config.stash.get(xml_key, None)
+        stats = getattr(report, STATS_KEY, None)
+        if xml is not None and stats and hasattr(report, "node"):  # from an xdist worker
+            encoded = base64.b64encode(stats.encode()).decode()
+            xml.add_global_property(f"hypothesis-statistics-{report.nodeid}", encoded)
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """Record files that failed to collect: their theorem shows as broken, not absent."""
         if report.failed:
@@ -193,7 +221,12 @@ class Recorder:
             )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Write the record (always, whatever the outcome) to ``--report-results``."""
+        """Write the record (always, whatever the outcome) to ``--report-results``.
+
+        An xdist worker writes nothing: its records went to the controller.
+        """
+        if hasattr(self.config, "workerinput"):
+            return
         target = Path(self.config.getoption("report_results"))
         if not target.is_absolute():
             target = self.rootdir / target
