@@ -150,11 +150,20 @@ class Run(NamedTuple):
     results: dict[str, Any]
 
 
-def run_fake_suite(root: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """Run pytest on the fake suite in ``root`` with ``options``."""
+def run_fake_suite(
+    root: Path, *options: str, database: str = ".hypothesis"
+) -> subprocess.CompletedProcess[str]:
+    """Run pytest on the fake suite in ``root`` with ``options``.
+
+    ``database``: Hypothesis's storage directory, relative to ``root``.
+    """
     # not an xdist worker's variables: pytest-benchmark would think the fake run distributed
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    env = {**inherited, "PYTHONPATH": os.pathsep.join([str(ROOT), str(root / "suite")])}
+    env = {
+        **inherited,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(root / "suite")]),
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(root / database),
+    }
     command = [
         sys.executable, "-m", "pytest", "-p", "properties.audit", "-p", "no:cacheprovider",
         "-o", "python_files=test_*.py bench_*.py", "--hypothesis-seed=0", *options, "suite",
@@ -221,11 +230,12 @@ def test_fake_run_fails_exactly_where_it_should(run: Run) -> None:
 
 def test_records_are_the_same_with_and_without_xdist(run: Run) -> None:
     # each record is built in the worker that ran the test and carried to the controller
-    # on its reports: one process must record exactly what two workers do
+    # on its reports: one process must record exactly what two workers do (from an empty
+    # example database, as the first run started: no failure is replayed)
     single = run.root / "single.json"
     run_fake_suite(
         run.root, "-p", "properties.report.plugin", "--benchmark-disable",
-        f"--report-results={single}",
+        f"--report-results={single}", database="single-run-database",
     )  # fmt: skip
     kept = ("module", "outcome", "uses", "proofs", "user_properties", "counterexample")
 
