@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.signal
+import scipy  # scipy.signal loads on first use (SciPy's lazy submodules): 1.5 s a process
 from numpy.lib.stride_tricks import sliding_window_view
 
 from properties.catalogue import Peer, WrongImplementation

@@ -20,7 +20,7 @@ The peers compute the same gradients correctly by that route and by FFT
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
+import scipy  # scipy.signal loads on first use (SciPy's lazy submodules): 1.5 s a process
 
 from properties.catalogue import Peer, WrongImplementation
 from reference.conv import conv2d

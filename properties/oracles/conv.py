@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
+import scipy  # scipy.signal loads on first use (SciPy's lazy submodules): 1.5 s a process
 
 __all__ = ["conv2d_definition", "conv2d_scipy", "count_windows"]
 

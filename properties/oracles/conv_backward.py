@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.signal
+import scipy  # scipy.signal loads on first use (SciPy's lazy submodules): 1.5 s a process
 
 __all__ = ["ConvGradients", "conv2d_backward_definition", "conv2d_backward_scipy"]
 

@@ -10,8 +10,7 @@ formulas, verbatim, so that errata tests and the catalogue use them from one pla
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
+import scipy.linalg  # scipy.optimize loads on first use (SciPy's lazy submodules): 0.3 s
 
 __all__ = [
     "ADVERSARY_ITERATIONS",
