@@ -24,10 +24,10 @@ REPORT_OUTPUTS := reports/index.html reports/summary.md reports/results.json rep
 
 .PHONY: test lint report seeds mutation clean
 
-# The suites start well over a hundred Python processes (catalogue batches, audits, the
-# CLI, the report's fake runs). With PYTHONDONTWRITEBYTECODE set (some CI images set it),
-# each recompiles the project and re-rewrites every test module's asserts, about 0.7 s
-# of CPU a process; let them cache bytecode in __pycache__ (git-ignored).
+# `make test` starts about seventy Python processes (catalogue batches, audits, the CLI,
+# the report's fake runs). With PYTHONDONTWRITEBYTECODE set (some CI images set it), each
+# recompiles the project and re-rewrites every test module's asserts, about 0.7 s of CPU
+# a process; let them cache bytecode in __pycache__ (git-ignored).
 unexport PYTHONDONTWRITEBYTECODE
 
 $(STAMP): pyproject.toml
