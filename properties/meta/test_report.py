@@ -249,6 +249,20 @@ def test_records_are_the_same_with_and_without_xdist(run: Run) -> None:
     assert len(run.results["tests"]) == 13
 
 
+def test_a_collection_error_is_recorded_once_under_xdist(tmp_path: Path) -> None:
+    # every worker collects every file, so each reports the broken one to the controller
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "test_ok.py").write_text("def test_ok():\n    pass\n")
+    (tmp_path / "suite" / "test_broken.py").write_text("raise RuntimeError('broken')\n")
+    results = tmp_path / "results.json"
+    run_fake_suite(
+        tmp_path, "-p", "properties.report.plugin", "-n", "2", f"--report-results={results}"
+    )
+    errors = build.load_json(results)["collection_errors"]
+    assert [e["nodeid"] for e in errors] == ["suite/test_broken.py"]
+    assert "RuntimeError: broken" in errors[0]["longrepr"]
+
+
 def test_every_theorem_is_on_the_page_in_problem_order(run: Run) -> None:
     titles = ["Every string is short", "Addition commutes", "Squares are non-negative"]
     for text in (run.html, run.summary):

@@ -214,8 +214,11 @@ class Recorder:
             xml.add_global_property(f"hypothesis-statistics-{report.nodeid}", encoded)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        """Record files that failed to collect: their theorem shows as broken, not absent."""
-        if report.failed:
+        """Record files that failed to collect: their theorem shows as broken, not absent.
+
+        Under xdist every worker collects, so the same failure can arrive once per worker.
+        """
+        if report.failed and all(e["nodeid"] != report.nodeid for e in self.collection_errors):
             self.collection_errors.append(
                 {"nodeid": report.nodeid, "longrepr": str(report.longrepr)[:MAX_TEXT]}
             )
