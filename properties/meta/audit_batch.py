@@ -78,14 +78,15 @@ class Outcomes:
             pytest.skip(ALREADY_FAILED)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Keep the worst outcome per item (a failure in any phase is a failure)."""
+        """Keep the worst outcome per item (a failure in any phase is a failure).
+
+        A skip in setup (such as the rule above) is the item's outcome too.
+        """
         if report.failed:
             self.outcomes[report.nodeid] = "failed"
             self.failures[report.nodeid] = report.longreprtext[-TAIL:]
-        elif report.when == "call" and report.nodeid not in self.outcomes:
+        elif report.nodeid not in self.outcomes and (report.when == "call" or report.skipped):
             self.outcomes[report.nodeid] = "skipped" if report.skipped else "passed"
-        elif report.skipped and report.nodeid not in self.outcomes:
-            self.outcomes[report.nodeid] = "skipped"
 
     def record(self, status: int | pytest.ExitCode) -> dict[str, Any]:
         """The audit's record; its failed properties join the batch's witnessed ones."""
